@@ -1,0 +1,474 @@
+package dev.shardserve.serialization;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorRefResolver;
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import dev.shardserve.protocol.DType;
+import dev.shardserve.protocol.ErrorCode;
+import dev.shardserve.protocol.Feature;
+import dev.shardserve.protocol.ModelCatalog.NodeModels;
+import dev.shardserve.protocol.ModelProtocol.ExampleMethod;
+import dev.shardserve.protocol.ModelProtocol.Failure;
+import dev.shardserve.protocol.ModelProtocol.GetMetadata;
+import dev.shardserve.protocol.ModelProtocol.GetStatus;
+import dev.shardserve.protocol.ModelProtocol.Infer;
+import dev.shardserve.protocol.ModelProtocol.InferExamples;
+import dev.shardserve.protocol.ModelProtocol.InferResult;
+import dev.shardserve.protocol.ModelProtocol.ModelMetadata;
+import dev.shardserve.protocol.ModelProtocol.ModelStatus;
+import dev.shardserve.protocol.ModelProtocol.SignatureInfo;
+import dev.shardserve.protocol.ModelProtocol.TensorInfo;
+import dev.shardserve.protocol.ModelProtocol.VersionState;
+import dev.shardserve.protocol.ModelProtocol.VersionStatus;
+import dev.shardserve.protocol.Tensor;
+import dev.shardserve.protocol.VersionSelector;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Hand-written Kryo serializers for the protocol records: every field is written explicitly, so
+ * the format depends on nothing but this file (no reflection, no field order surprises), and
+ * tensor data is written as one raw byte block. Polymorphic fields (version selector, features)
+ * go through {@code writeClassAndObject} and so through the fixed registration ids of
+ * {@link KryoRegistrations}.
+ */
+final class ProtocolSerializers {
+  private ProtocolSerializers() {}
+
+  // ---- shared pieces ----
+
+  static void writeTensor(Output out, Tensor t) {
+    out.writeVarInt(t.dtype().wire(), true);
+    out.writeVarInt(t.shape().length, true);
+    for (long d : t.shape()) {
+      out.writeVarLong(d, true);
+    }
+    if (t.dtype().isString()) {
+      for (byte[] s : t.strings()) {
+        writeBytes(out, s);
+      }
+    } else {
+      writeBytes(out, t.data());
+    }
+  }
+
+  static Tensor readTensor(Input in) {
+    DType dtype = DType.fromWire(in.readVarInt(true));
+    long[] shape = readLongs(in);
+    if (dtype.isString()) {
+      int n = (int) Tensor.elementCount(shape);
+      List<byte[]> strings = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        strings.add(readBytes(in));
+      }
+      return Tensor.ofStrings(shape, strings);
+    }
+    return Tensor.of(dtype, shape, readBytes(in));
+  }
+
+  static void writeBytes(Output out, byte[] b) {
+    out.writeVarInt(b.length, true);
+    out.writeBytes(b);
+  }
+
+  static byte[] readBytes(Input in) {
+    return in.readBytes(in.readVarInt(true));
+  }
+
+  static long[] readLongs(Input in) {
+    int n = in.readVarInt(true);
+    long[] a = new long[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = in.readVarLong(true);
+    }
+    return a;
+  }
+
+  static void writeTensors(Output out, Map<String, Tensor> tensors) {
+    out.writeVarInt(tensors.size(), true);
+    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+      out.writeString(e.getKey());
+      writeTensor(out, e.getValue());
+    }
+  }
+
+  static Map<String, Tensor> readTensors(Input in) {
+    int n = in.readVarInt(true);
+    Map<String, Tensor> m = new HashMap<>(n * 2);
+    for (int i = 0; i < n; i++) {
+      m.put(in.readString(), readTensor(in));
+    }
+    return m;
+  }
+
+  static void writeFeatures(Kryo kryo, Output out, Map<String, Feature> features) {
+    out.writeVarInt(features.size(), true);
+    for (Map.Entry<String, Feature> e : features.entrySet()) {
+      out.writeString(e.getKey());
+      kryo.writeClassAndObject(out, e.getValue());
+    }
+  }
+
+  static Map<String, Feature> readFeatures(Kryo kryo, Input in) {
+    int n = in.readVarInt(true);
+    Map<String, Feature> m = new HashMap<>(n * 2);
+    for (int i = 0; i < n; i++) {
+      m.put(in.readString(), (Feature) kryo.readClassAndObject(in));
+    }
+    return m;
+  }
+
+  /** Typed actor refs travel in Akka's own string format, resolved on the receiving side. */
+  abstract static class WithRefs<T> extends Serializer<T> {
+    private final Supplier<ActorRefResolver> resolver;
+
+    WithRefs(Supplier<ActorRefResolver> resolver) {
+      super(false, true);
+      this.resolver = resolver;
+    }
+
+    void writeRef(Output out, ActorRef<?> ref) {
+      out.writeString(resolver.get().toSerializationFormat(ref));
+    }
+
+    <R> ActorRef<R> readRef(Input in) {
+      return resolver.get().resolveActorRef(in.readString());
+    }
+  }
+
+  abstract static class Immutable<T> extends Serializer<T> {
+    Immutable() {
+      super(false, true);
+    }
+  }
+
+  // ---- commands ----
+
+  static final class InferSerializer extends WithRefs<Infer> {
+    InferSerializer(Supplier<ActorRefResolver> r) {
+      super(r);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, Infer m) {
+      out.writeString(m.model());
+      kryo.writeClassAndObject(out, m.version());
+      out.writeString(m.signatureName());
+      writeTensors(out, m.inputs());
+      out.writeLong(m.deadlineEpochMillis());
+      writeRef(out, m.replyTo());
+    }
+
+    @Override
+    public Infer read(Kryo kryo, Input in, Class<? extends Infer> type) {
+      return new Infer(
+          in.readString(),
+          (VersionSelector) kryo.readClassAndObject(in),
+          in.readString(),
+          readTensors(in),
+          in.readLong(),
+          readRef(in));
+    }
+  }
+
+  static final class InferExamplesSerializer extends WithRefs<InferExamples> {
+    InferExamplesSerializer(Supplier<ActorRefResolver> r) {
+      super(r);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, InferExamples m) {
+      out.writeString(m.model());
+      kryo.writeClassAndObject(out, m.version());
+      out.writeString(m.signatureName());
+      out.writeVarInt(m.method().ordinal() == 0 ? 1 : 2, true);
+      out.writeVarInt(m.examples().size(), true);
+      for (Map<String, Feature> example : m.examples()) {
+        writeFeatures(kryo, out, example);
+      }
+      writeFeatures(kryo, out, m.context());
+      out.writeLong(m.deadlineEpochMillis());
+      writeRef(out, m.replyTo());
+    }
+
+    @Override
+    public InferExamples read(Kryo kryo, Input in, Class<? extends InferExamples> type) {
+      String model = in.readString();
+      VersionSelector version = (VersionSelector) kryo.readClassAndObject(in);
+      String signature = in.readString();
+      ExampleMethod method = in.readVarInt(true) == 1 ? ExampleMethod.CLASSIFY : ExampleMethod.REGRESS;
+      int n = in.readVarInt(true);
+      List<Map<String, Feature>> examples = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        examples.add(readFeatures(kryo, in));
+      }
+      Map<String, Feature> context = readFeatures(kryo, in);
+      return new InferExamples(model, version, signature, method, examples, context, in.readLong(), readRef(in));
+    }
+  }
+
+  static final class GetStatusSerializer extends WithRefs<GetStatus> {
+    GetStatusSerializer(Supplier<ActorRefResolver> r) {
+      super(r);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, GetStatus m) {
+      out.writeString(m.model());
+      kryo.writeClassAndObject(out, m.version());
+      writeRef(out, m.replyTo());
+    }
+
+    @Override
+    public GetStatus read(Kryo kryo, Input in, Class<? extends GetStatus> type) {
+      return new GetStatus(in.readString(), (VersionSelector) kryo.readClassAndObject(in), readRef(in));
+    }
+  }
+
+  static final class GetMetadataSerializer extends WithRefs<GetMetadata> {
+    GetMetadataSerializer(Supplier<ActorRefResolver> r) {
+      super(r);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, GetMetadata m) {
+      out.writeString(m.model());
+      kryo.writeClassAndObject(out, m.version());
+      writeRef(out, m.replyTo());
+    }
+
+    @Override
+    public GetMetadata read(Kryo kryo, Input in, Class<? extends GetMetadata> type) {
+      return new GetMetadata(in.readString(), (VersionSelector) kryo.readClassAndObject(in), readRef(in));
+    }
+  }
+
+  // ---- replies ----
+
+  static final class InferResultSerializer extends Immutable<InferResult> {
+    @Override
+    public void write(Kryo kryo, Output out, InferResult m) {
+      out.writeVarLong(m.version(), true);
+      writeTensors(out, m.outputs());
+    }
+
+    @Override
+    public InferResult read(Kryo kryo, Input in, Class<? extends InferResult> type) {
+      return new InferResult(in.readVarLong(true), readTensors(in));
+    }
+  }
+
+  static final class FailureSerializer extends Immutable<Failure> {
+    @Override
+    public void write(Kryo kryo, Output out, Failure m) {
+      out.writeVarInt(m.code().wire(), true);
+      out.writeString(m.message());
+    }
+
+    @Override
+    public Failure read(Kryo kryo, Input in, Class<? extends Failure> type) {
+      return new Failure(ErrorCode.fromWire(in.readVarInt(true)), in.readString());
+    }
+  }
+
+  static final class ModelStatusSerializer extends Immutable<ModelStatus> {
+    @Override
+    public void write(Kryo kryo, Output out, ModelStatus m) {
+      out.writeVarInt(m.versions().size(), true);
+      for (VersionStatus v : m.versions()) {
+        out.writeVarLong(v.version(), true);
+        out.writeVarInt(v.state().ordinal(), true);
+        out.writeVarInt(v.errorCode() == null ? 0 : v.errorCode().wire(), true);
+        out.writeString(v.errorMessage());
+      }
+    }
+
+    @Override
+    public ModelStatus read(Kryo kryo, Input in, Class<? extends ModelStatus> type) {
+      int n = in.readVarInt(true);
+      List<VersionStatus> versions = new ArrayList<>(n);
+      VersionState[] states = VersionState.values();
+      for (int i = 0; i < n; i++) {
+        long version = in.readVarLong(true);
+        int state = in.readVarInt(true);
+        int code = in.readVarInt(true);
+        versions.add(new VersionStatus(
+            version,
+            state < states.length ? states[state] : VersionState.UNKNOWN,
+            code == 0 ? null : ErrorCode.fromWire(code),
+            in.readString()));
+      }
+      return new ModelStatus(versions);
+    }
+  }
+
+  static final class ModelMetadataSerializer extends Immutable<ModelMetadata> {
+    @Override
+    public void write(Kryo kryo, Output out, ModelMetadata m) {
+      out.writeVarLong(m.version(), true);
+      out.writeVarInt(m.signatures().size(), true);
+      for (Map.Entry<String, SignatureInfo> e : m.signatures().entrySet()) {
+        out.writeString(e.getKey());
+        out.writeString(e.getValue().methodName());
+        writeInfos(out, e.getValue().inputs());
+        writeInfos(out, e.getValue().outputs());
+      }
+    }
+
+    @Override
+    public ModelMetadata read(Kryo kryo, Input in, Class<? extends ModelMetadata> type) {
+      long version = in.readVarLong(true);
+      int n = in.readVarInt(true);
+      Map<String, SignatureInfo> sigs = new HashMap<>(n * 2);
+      for (int i = 0; i < n; i++) {
+        String key = in.readString();
+        String method = in.readString();
+        sigs.put(key, new SignatureInfo(method, readInfos(in), readInfos(in)));
+      }
+      return new ModelMetadata(version, sigs);
+    }
+
+    private static void writeInfos(Output out, Map<String, TensorInfo> infos) {
+      out.writeVarInt(infos.size(), true);
+      for (Map.Entry<String, TensorInfo> e : infos.entrySet()) {
+        TensorInfo t = e.getValue();
+        out.writeString(e.getKey());
+        out.writeString(t.name());
+        out.writeString(t.dtype());
+        out.writeVarInt(t.shape().length, true);
+        for (long d : t.shape()) {
+          out.writeLong(d);
+        }
+        out.writeBoolean(t.unknownRank());
+      }
+    }
+
+    private static Map<String, TensorInfo> readInfos(Input in) {
+      int n = in.readVarInt(true);
+      Map<String, TensorInfo> m = new HashMap<>(n * 2);
+      for (int i = 0; i < n; i++) {
+        String key = in.readString();
+        String name = in.readString();
+        String dtype = in.readString();
+        long[] shape = new long[in.readVarInt(true)];
+        for (int d = 0; d < shape.length; d++) {
+          shape[d] = in.readLong();
+        }
+        m.put(key, new TensorInfo(name, dtype, shape, in.readBoolean()));
+      }
+      return m;
+    }
+  }
+
+  static final class NodeModelsSerializer extends Immutable<NodeModels> {
+    @Override
+    public void write(Kryo kryo, Output out, NodeModels m) {
+      out.writeVarInt(m.models().size(), true);
+      for (String s : m.models()) {
+        out.writeString(s);
+      }
+    }
+
+    @Override
+    public NodeModels read(Kryo kryo, Input in, Class<? extends NodeModels> type) {
+      int n = in.readVarInt(true);
+      Set<String> s = new HashSet<>(n * 2);
+      for (int i = 0; i < n; i++) {
+        s.add(in.readString());
+      }
+      return new NodeModels(s);
+    }
+  }
+
+  // ---- nested values ----
+
+  static final class LatestSerializer extends Immutable<VersionSelector.Latest> {
+    @Override
+    public void write(Kryo kryo, Output out, VersionSelector.Latest m) {}
+
+    @Override
+    public VersionSelector.Latest read(Kryo kryo, Input in, Class<? extends VersionSelector.Latest> type) {
+      return VersionSelector.Latest.INSTANCE;
+    }
+  }
+
+  static final class SpecificSerializer extends Immutable<VersionSelector.Specific> {
+    @Override
+    public void write(Kryo kryo, Output out, VersionSelector.Specific m) {
+      out.writeVarLong(m.version(), true);
+    }
+
+    @Override
+    public VersionSelector.Specific read(Kryo kryo, Input in, Class<? extends VersionSelector.Specific> type) {
+      return new VersionSelector.Specific(in.readVarLong(true));
+    }
+  }
+
+  static final class LabelSerializer extends Immutable<VersionSelector.Label> {
+    @Override
+    public void write(Kryo kryo, Output out, VersionSelector.Label m) {
+      out.writeString(m.label());
+    }
+
+    @Override
+    public VersionSelector.Label read(Kryo kryo, Input in, Class<? extends VersionSelector.Label> type) {
+      return new VersionSelector.Label(in.readString());
+    }
+  }
+
+  static final class FloatListSerializer extends Immutable<Feature.FloatList> {
+    @Override
+    public void write(Kryo kryo, Output out, Feature.FloatList m) {
+      out.writeVarInt(m.values().length, true);
+      out.writeFloats(m.values(), 0, m.values().length);
+    }
+
+    @Override
+    public Feature.FloatList read(Kryo kryo, Input in, Class<? extends Feature.FloatList> type) {
+      int n = in.readVarInt(true);
+      return new Feature.FloatList(in.readFloats(n));
+    }
+  }
+
+  static final class Int64ListSerializer extends Immutable<Feature.Int64List> {
+    @Override
+    public void write(Kryo kryo, Output out, Feature.Int64List m) {
+      out.writeVarInt(m.values().length, true);
+      out.writeLongs(m.values(), 0, m.values().length);
+    }
+
+    @Override
+    public Feature.Int64List read(Kryo kryo, Input in, Class<? extends Feature.Int64List> type) {
+      int n = in.readVarInt(true);
+      return new Feature.Int64List(in.readLongs(n));
+    }
+  }
+
+  static final class BytesListSerializer extends Immutable<Feature.BytesList> {
+    @Override
+    public void write(Kryo kryo, Output out, Feature.BytesList m) {
+      out.writeVarInt(m.values().size(), true);
+      for (byte[] b : m.values()) {
+        writeBytes(out, b);
+      }
+    }
+
+    @Override
+    public Feature.BytesList read(Kryo kryo, Input in, Class<? extends Feature.BytesList> type) {
+      int n = in.readVarInt(true);
+      List<byte[]> values = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        values.add(readBytes(in));
+      }
+      return new Feature.BytesList(values);
+    }
+  }
+}
