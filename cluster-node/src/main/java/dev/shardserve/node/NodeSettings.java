@@ -1,0 +1,45 @@
+package dev.shardserve.node;
+
+import com.typesafe.config.Config;
+import dev.shardserve.node.runtime.SessionSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * A worker node's settings, read once from {@code shardserve.node} and validated with messages
+ * that name the key and the value.
+ */
+public record NodeSettings(
+    Path modelRepository,
+    SessionSettings session,
+    int maxPendingWhileLoading,
+    Duration loadRetryMin,
+    Duration loadRetryMax,
+    Duration catalogScanInterval) {
+
+  public NodeSettings {
+    if (maxPendingWhileLoading < 1) {
+      throw new IllegalArgumentException("shardserve.node.max-pending-while-loading must be >= 1, was "
+          + maxPendingWhileLoading);
+    }
+    if (loadRetryMin.isNegative() || loadRetryMin.isZero() || loadRetryMax.compareTo(loadRetryMin) < 0) {
+      throw new IllegalArgumentException("shardserve.node.load-retry: need 0 < min <= max, was min=" + loadRetryMin
+          + " max=" + loadRetryMax);
+    }
+    if (catalogScanInterval.isNegative() || catalogScanInterval.isZero()) {
+      throw new IllegalArgumentException("shardserve.node.catalog-scan-interval must be > 0, was "
+          + catalogScanInterval);
+    }
+  }
+
+  public static NodeSettings fromConfig(Config root) {
+    Config c = root.getConfig("shardserve.node");
+    return new NodeSettings(
+        Path.of(c.getString("model-repository")),
+        SessionSettings.fromConfig(c.getConfig("tensorflow")),
+        c.getInt("max-pending-while-loading"),
+        c.getDuration("load-retry.min-backoff"),
+        c.getDuration("load-retry.max-backoff"),
+        c.getDuration("catalog-scan-interval"));
+  }
+}

@@ -1,0 +1,36 @@
+package dev.shardserve.node;
+
+import akka.Done;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Props;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.cluster.sharding.typed.javadsl.Entity;
+import dev.shardserve.node.entity.ModelEntity;
+import dev.shardserve.node.repository.ModelCatalogPublisher;
+import dev.shardserve.node.repository.ModelRepository;
+import dev.shardserve.protocol.ModelProtocol;
+import dev.shardserve.sharding.ReplicaShardExtractor;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Starts the worker side of a process: the model entities' sharding region (role
+ * {@code worker}) and the catalog publisher. In {@code standalone} it must start before the
+ * gateway, which then finds the region already initialised.
+ */
+public final class WorkerNode {
+  private WorkerNode() {}
+
+  /** Completes when this node's models are in the local catalog replica. */
+  public static CompletionStage<Done> start(ActorSystem<?> system, NodeSettings settings) {
+    String role = system.settings().config().getString("shardserve.sharding.worker-role");
+    ClusterSharding.get(system).init(
+        Entity.of(ModelProtocol.ENTITY_TYPE_KEY, ctx -> ModelEntity.create(ctx.getEntityId(), ctx.getShard(), settings))
+            .withRole(role)
+            .withMessageExtractor(new ReplicaShardExtractor()));
+    CompletableFuture<Done> published = new CompletableFuture<>();
+    system.systemActorOf(ModelCatalogPublisher.create(new ModelRepository(settings.modelRepository()),
+        settings.catalogScanInterval(), published), "model-catalog-publisher", Props.empty());
+    return published;
+  }
+}
