@@ -11,6 +11,7 @@ import akka.serialization.Serialization;
 import akka.serialization.SerializationExtension;
 import akka.serialization.Serializers;
 import com.typesafe.config.ConfigFactory;
+import dev.shardserve.settings.ShardServeConfig;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.Feature;
 import dev.shardserve.protocol.ModelCatalog.NodeModels;
@@ -50,7 +51,7 @@ class KryoSerializerTest {
   @BeforeAll
   static void start() {
     testKit = ActorTestKit.create("KryoSerializerTest", ConfigFactory.parseString(
-        "akka.remote.artery.canonical.port = 0").withFallback(ConfigFactory.load()));
+        "akka.remote.artery.canonical.port = 0").withFallback(ShardServeConfig.load()));
   }
 
   @AfterAll

@@ -12,6 +12,7 @@ import akka.cluster.sharding.typed.javadsl.EntityRef;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
 import com.typesafe.config.ConfigFactory;
+import dev.shardserve.settings.ShardServeConfig;
 import dev.shardserve.node.NodeSettings;
 import dev.shardserve.node.WorkerNode;
 import dev.shardserve.node.examples.HalfPlusTwoModel;
@@ -57,7 +58,7 @@ class ModelEntityTest {
             "akka.remote.artery.canonical.port = 0\n"
                 + "akka.cluster.roles = [worker]\n"
                 + "shardserve.node.model-repository = \"" + repo + "\"\n")
-        .withFallback(ConfigFactory.load()));
+        .withFallback(ShardServeConfig.load()));
     Cluster.get(testKit.system()).manager().tell(Join.create(Cluster.get(testKit.system()).selfMember().address()));
     WorkerNode.start(testKit.system(), NodeSettings.fromConfig(testKit.system().settings().config()))
         .toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -1,0 +1,47 @@
+package dev.shardserve.deploy;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.typed.Cluster;
+import akka.cluster.typed.Join;
+import com.typesafe.config.Config;
+import dev.shardserve.settings.ShardServeConfig;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Starting and running one process's actor system: the same name everywhere, config from the command line. */
+final class Processes {
+  static final String SYSTEM_NAME = "shardserve";
+
+  private Processes() {}
+
+  static ActorSystem<Void> system(Config overrides) {
+    Config config = ShardServeConfig.load(overrides);
+    return ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config);
+  }
+
+  /** A one-node cluster: the process joins itself. */
+  static void joinSelf(ActorSystem<?> system) {
+    Cluster cluster = Cluster.get(system);
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+  }
+
+  static <T> T await(CompletionStage<T> stage, String what) {
+    try {
+      return stage.toCompletableFuture().get(120, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for " + what, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(what + " failed: " + (e.getCause() != null ? e.getCause() : e), e);
+    }
+  }
+
+  /** Blocks until the system terminates (SIGTERM runs Coordinated Shutdown); 0 if it was not a failed start. */
+  static int runUntilTerminated(ActorSystem<?> system) {
+    system.getWhenTerminated().toCompletableFuture().join();
+    return 0;
+  }
+}

@@ -1,0 +1,61 @@
+package dev.shardserve.gateway.errors;
+
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCode;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.model.headers.RawHeader;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.shardserve.protocol.ErrorCode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * The one place that turns errors into HTTP: protocol {@link ErrorCode}s to statuses (as TF
+ * Serving maps its canonical codes: invalid argument 400, not found 404, unavailable 503,
+ * deadline 504) and every error body to {@code {"error": "..."}}. Retriable overload answers
+ * carry {@code Retry-After}.
+ */
+public final class HttpErrors {
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final String RETRY_AFTER_SECONDS = "1";
+
+  private HttpErrors() {}
+
+  public static StatusCode status(ErrorCode code) {
+    return switch (code) {
+      case MODEL_NOT_FOUND, VERSION_NOT_FOUND -> StatusCodes.NOT_FOUND;
+      case LABEL_NOT_FOUND, SIGNATURE_NOT_FOUND, INVALID_INPUT -> StatusCodes.BAD_REQUEST;
+      case OVERLOADED, MODEL_NOT_READY, UNAVAILABLE, MODEL_LOAD_FAILED -> StatusCodes.SERVICE_UNAVAILABLE;
+      case DEADLINE_EXCEEDED -> StatusCodes.GATEWAY_TIMEOUT;
+      case INTERNAL -> StatusCodes.INTERNAL_SERVER_ERROR;
+    };
+  }
+
+  public static HttpResponse of(ErrorCode code, String message) {
+    HttpResponse r = of(status(code), message);
+    return code.retriable() ? r.addHeader(RawHeader.create("Retry-After", RETRY_AFTER_SECONDS)) : r;
+  }
+
+  public static HttpResponse of(StatusCode status, String message) {
+    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, body(message));
+  }
+
+  public static HttpResponse badRequest(String message) {
+    return of(StatusCodes.BAD_REQUEST, message);
+  }
+
+  static byte[] body(String message) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(64 + message.length());
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("error", message);
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+}

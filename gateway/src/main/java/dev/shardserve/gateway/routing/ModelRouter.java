@@ -1,0 +1,73 @@
+package dev.shardserve.gateway.routing;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.cluster.sharding.typed.javadsl.Entity;
+import akka.cluster.sharding.typed.javadsl.EntityRef;
+import akka.actor.typed.javadsl.Behaviors;
+import dev.shardserve.protocol.ErrorCode;
+import dev.shardserve.protocol.ModelProtocol;
+import dev.shardserve.protocol.ModelProtocol.Command;
+import dev.shardserve.protocol.ModelProtocol.Failure;
+import dev.shardserve.sharding.EntityIds;
+import dev.shardserve.sharding.ReplicaShardExtractor;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * Sends commands to a model's replica through the sharding region (a proxy on gateway-only
+ * nodes), each ask bounded by the request's deadline. Only models in the
+ * {@link ModelCatalogView} are routed: an unknown name never creates an entity. A replica that
+ * does not answer in time becomes a {@code DEADLINE_EXCEEDED} failure value.
+ */
+public final class ModelRouter {
+  private final ClusterSharding sharding;
+  private final ModelCatalogView catalog;
+
+  private ModelRouter(ClusterSharding sharding, ModelCatalogView catalog) {
+    this.sharding = sharding;
+    this.catalog = catalog;
+  }
+
+  /**
+   * Initialises the region for the model entity type: on a node with the worker role the region
+   * must already exist (started by the worker), anywhere else this starts a proxy.
+   */
+  public static ModelRouter start(ActorSystem<?> system) {
+    String role = system.settings().config().getString("shardserve.sharding.worker-role");
+    ClusterSharding sharding = ClusterSharding.get(system);
+    sharding.init(Entity.of(ModelProtocol.ENTITY_TYPE_KEY, ctx -> Behaviors.<Command>stopped())
+        .withRole(role)
+        .withMessageExtractor(new ReplicaShardExtractor()));
+    return new ModelRouter(sharding, ModelCatalogView.start(system));
+  }
+
+  public boolean exists(String model) {
+    return catalog.contains(model);
+  }
+
+  /**
+   * Asks replica 0 of {@code model}; completes with the reply, or with a {@link Failure} of
+   * {@code DEADLINE_EXCEEDED} when no answer came within {@code timeout}.
+   */
+  public <R> CompletionStage<R> ask(String model, Function<ActorRef<R>, Command> command, Duration timeout,
+      Function<Failure, R> onFailure) {
+    EntityRef<Command> ref = sharding.entityRefFor(ModelProtocol.ENTITY_TYPE_KEY, EntityIds.of(model, 0));
+    CompletableFuture<R> out = new CompletableFuture<>();
+    ref.<R>ask(command::apply, timeout).whenComplete((reply, error) -> {
+      if (error == null) {
+        out.complete(reply);
+      } else if (error instanceof TimeoutException || error.getCause() instanceof TimeoutException) {
+        out.complete(onFailure.apply(new Failure(ErrorCode.DEADLINE_EXCEEDED,
+            "Deadline exceeded: no answer from " + model + " within " + timeout.toMillis() + " ms")));
+      } else {
+        out.complete(onFailure.apply(new Failure(ErrorCode.INTERNAL, String.valueOf(error.getMessage()))));
+      }
+    });
+    return out;
+  }
+}
