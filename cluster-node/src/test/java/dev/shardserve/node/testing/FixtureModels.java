@@ -1,0 +1,65 @@
+package dev.shardserve.node.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.BiFunction;
+import org.tensorflow.Graph;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.SessionFunction;
+import org.tensorflow.Signature;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TString;
+
+/** Small SavedModels written by TensorFlow Java for tests, each exercising one API shape. */
+public final class FixtureModels {
+  private FixtureModels() {}
+
+  /** {@code y = 2x} with x of fixed shape [-1, 3]: for shape errors. */
+  public static void writeFixedShape(Path versionDir) {
+    export(versionDir, (tf, g) -> {
+      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 3)));
+      return Signature.builder().key("serving_default").methodName("tensorflow/serving/predict")
+          .input("x", x).output("y", tf.withName("y").math.mul(x, tf.constant(2f))).build();
+    });
+  }
+
+  /** Two inputs {@code a}, {@code b} (float [-1]) and two outputs {@code sum}, {@code product}. */
+  public static void writeTwoInputs(Path versionDir) {
+    export(versionDir, (tf, g) -> {
+      Placeholder<TFloat32> a = tf.withName("a").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
+      Placeholder<TFloat32> b = tf.withName("b").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
+      return Signature.builder().key("serving_default").methodName("tensorflow/serving/predict")
+          .input("a", a).input("b", b)
+          .output("sum", tf.withName("sum").math.add(a, b))
+          .output("product", tf.withName("product").math.mul(a, b)).build();
+    });
+  }
+
+  /** Echoes a string input {@code text} as output {@code text_bytes} (written back as b64). */
+  public static void writeBytesEcho(Path versionDir) {
+    export(versionDir, (tf, g) -> {
+      Placeholder<TString> text = tf.withName("text").placeholder(TString.class, Placeholder.shape(Shape.of(-1)));
+      return Signature.builder().key("serving_default").methodName("tensorflow/serving/predict")
+          .input("text", text).output("text_bytes", tf.withName("echo").identity(text)).build();
+    });
+  }
+
+  private static void export(Path versionDir, BiFunction<Ops, Graph, Signature> build) {
+    try {
+      Files.createDirectories(versionDir.getParent());
+      try (Graph g = new Graph(); Session s = new Session(g)) {
+        Signature sig = build.apply(Ops.create(g), g);
+        SavedModelBundle.exporter(versionDir.toString()).withSession(s)
+            .withFunction(SessionFunction.create(sig, s)).export();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write fixture model to " + versionDir, e);
+    }
+  }
+}

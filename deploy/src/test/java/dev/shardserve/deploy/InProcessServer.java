@@ -1,0 +1,64 @@
+package dev.shardserve.deploy;
+
+import akka.actor.typed.ActorSystem;
+import akka.http.javadsl.ServerBinding;
+import com.typesafe.config.ConfigFactory;
+import dev.shardserve.gateway.Gateway;
+import dev.shardserve.gateway.GatewaySettings;
+import dev.shardserve.node.NodeSettings;
+import dev.shardserve.node.WorkerNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** A standalone server (worker + gateway) in this JVM, on ephemeral ports, as {@code standalone} starts it. */
+final class InProcessServer implements AutoCloseable {
+  final ActorSystem<Void> system;
+  final int port;
+  final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+  InProcessServer(Path repo, Map<String, Object> extraConfig) {
+    Map<String, Object> config = new java.util.HashMap<>(Map.of(
+        "akka.remote.artery.canonical.port", 0,
+        "akka.cluster.roles", List.of("worker", "gateway"),
+        "shardserve.node.model-repository", repo.toAbsolutePath().toString(),
+        "shardserve.gateway.host", "127.0.0.1",
+        "shardserve.gateway.port", 0));
+    config.putAll(extraConfig);
+    system = Processes.system(ConfigFactory.parseMap(config));
+    Processes.joinSelf(system);
+    Processes.await(WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())), "catalog");
+    ServerBinding binding = Processes.await(
+        Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())), "bind");
+    port = binding.localAddress().getPort();
+  }
+
+  URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + port + path);
+  }
+
+  HttpResponse<String> get(String path) throws Exception {
+    return client.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> post(String path, String body) throws Exception {
+    return client.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+    return client.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Override
+  public void close() {
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().join();
+  }
+}
