@@ -15,13 +15,14 @@ final class ExampleModelCommand implements Callable<Integer> {
       description = "The model folder to write into (env SHARDSERVE_EXAMPLE_OUT; default ${DEFAULT-VALUE}).")
   Path out;
 
-  @Option(names = "--version", defaultValue = "1", description = "Version number (default ${DEFAULT-VALUE}).")
+  @Option(names = "--model-version", defaultValue = "${env:SHARDSERVE_EXAMPLE_VERSION:-1}",
+      description = "Version number (env SHARDSERVE_EXAMPLE_VERSION; default ${DEFAULT-VALUE}).")
   long version;
 
   @Override
   public Integer call() {
     if (version < 0) {
-      System.err.println("--version must be >= 0, was " + version);
+      System.err.println("--model-version must be >= 0, was " + version);
       return 2;
     }
     Path dir = out.resolve(Long.toString(version));

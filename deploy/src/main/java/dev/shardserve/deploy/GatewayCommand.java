@@ -1,6 +1,7 @@
 package dev.shardserve.deploy;
 
 import akka.actor.typed.ActorSystem;
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.shardserve.gateway.Gateway;
 import dev.shardserve.gateway.GatewaySettings;
@@ -34,8 +35,14 @@ final class GatewayCommand implements Callable<Integer> {
       System.err.println("gateway needs --seed HOST:PORT (or SHARDSERVE_SEEDS): the cluster to join");
       return 2;
     }
-    ActorSystem<Void> system = Processes.system(cluster.config(arteryPort, List.of("gateway"))
-        .withFallback(ConfigFactory.parseMap(Map.of(
+    Config clusterConfig;
+    try {
+      clusterConfig = cluster.config(arteryPort, List.of("gateway"));
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      return 2;
+    }
+    ActorSystem<Void> system = Processes.system(clusterConfig.withFallback(ConfigFactory.parseMap(Map.of(
             "shardserve.gateway.host", host,
             "shardserve.gateway.port", port))));
     try {

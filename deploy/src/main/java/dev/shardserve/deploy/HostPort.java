@@ -1,14 +1,11 @@
 package dev.shardserve.deploy;
 
-import picocli.CommandLine;
-
 /** A {@code host:port} given on the command line, checked with a message naming the value. */
 record HostPort(String host, int port) {
   static HostPort parse(String value, String option) {
     int colon = value.lastIndexOf(':');
     if (colon <= 0 || colon == value.length() - 1) {
-      throw new CommandLine.ParameterException(new CommandLine(new ShardServe()),
-          option + " expects HOST:PORT, got '" + value + "'");
+      throw new IllegalArgumentException(option + " expects HOST:PORT, got '" + value + "'");
     }
     try {
       int port = Integer.parseInt(value.substring(colon + 1));
@@ -17,8 +14,7 @@ record HostPort(String host, int port) {
       }
       return new HostPort(value.substring(0, colon), port);
     } catch (NumberFormatException e) {
-      throw new CommandLine.ParameterException(new CommandLine(new ShardServe()),
-          option + " expects a port from 1 to 65535, got '" + value + "'");
+      throw new IllegalArgumentException(option + " expects a port from 1 to 65535, got '" + value + "'");
     }
   }
 

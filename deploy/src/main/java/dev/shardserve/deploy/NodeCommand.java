@@ -1,6 +1,7 @@
 package dev.shardserve.deploy;
 
 import akka.actor.typed.ActorSystem;
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.shardserve.node.NodeSettings;
 import dev.shardserve.node.WorkerNode;
@@ -36,8 +37,14 @@ final class NodeCommand implements Callable<Integer> {
       System.err.println("--model-repo: '" + modelRepo + "' is not a folder");
       return 2;
     }
-    ActorSystem<Void> system = Processes.system(cluster.config(arteryPort, List.of("worker"))
-        .withFallback(ConfigFactory.parseMap(Map.of(
+    Config clusterConfig;
+    try {
+      clusterConfig = cluster.config(arteryPort, List.of("worker"));
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      return 2;
+    }
+    ActorSystem<Void> system = Processes.system(clusterConfig.withFallback(ConfigFactory.parseMap(Map.of(
             "shardserve.node.model-repository", modelRepo.toAbsolutePath().toString()))));
     try {
       Processes.await(WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())),

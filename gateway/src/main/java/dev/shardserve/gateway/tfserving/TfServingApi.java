@@ -135,8 +135,12 @@ public final class TfServingApi {
             timeout, f -> f)
         .thenApply(reply -> {
           if (reply instanceof InferResult r) {
-            return ok(req.rowFormat() ? ResponseWriter.predictions(r.outputs()) : ResponseWriter.outputs(r.outputs()),
-                r.version());
+            try {
+              return ok(req.rowFormat() ? ResponseWriter.predictions(r.outputs())
+                  : ResponseWriter.outputs(r.outputs()), r.version());
+            } catch (IllegalStateException e) {
+              return HttpErrors.badRequest(e.getMessage()); // outputs the row format cannot express
+            }
           }
           Failure f = (Failure) reply;
           return HttpErrors.of(f.code(), f.message());
@@ -153,8 +157,12 @@ public final class TfServingApi {
             req.examples(), req.context(), deadline, replyTo), timeout, f -> f)
         .thenApply(reply -> {
           if (reply instanceof InferResult r) {
-            return ok(method == ExampleMethod.CLASSIFY ? ResponseWriter.classifyResults(r.outputs(), n)
-                : ResponseWriter.regressResults(r.outputs(), n), r.version());
+            try {
+              return ok(method == ExampleMethod.CLASSIFY ? ResponseWriter.classifyResults(r.outputs(), n)
+                  : ResponseWriter.regressResults(r.outputs(), n), r.version());
+            } catch (IllegalStateException e) {
+              return HttpErrors.badRequest(e.getMessage()); // the signature's outputs do not fit the API
+            }
           }
           Failure f = (Failure) reply;
           return HttpErrors.of(f.code(), f.message());
