@@ -46,8 +46,10 @@ import java.util.function.Supplier;
  * dispatcher: the entity never blocks, results come back by {@code pipeToSelf}. Status and
  * metadata are answered from the entity's own state, never behind inference.
  *
- * <p>Supervision restarts the entity with backoff; the loaded model is closed in
- * {@code PostStop} and loaded again by the fresh instance, so no native memory survives a restart.
+ * <p>Supervision restarts the entity with backoff; the loaded model is closed on
+ * {@code PostStop} and {@code PreRestart} and loaded again by the fresh instance, so no native
+ * memory survives a stop or a restart. A load still running when the entity stops is closed
+ * when it completes (its result can no longer reach the entity).
  */
 public final class ModelEntity {
 
@@ -75,6 +77,8 @@ public final class ModelEntity {
   private final Executor loader;
   private Duration nextBackoff;
   private LoadedModel loaded;
+  /** The load in progress, until its result has been handled; closed by {@link #release} if never handled. */
+  private CompletableFuture<LoadedModel> pendingLoad;
 
   public static Behavior<Command> create(String entityId, ActorRef<ClusterSharding.ShardCommand> shard,
       NodeSettings settings) {
@@ -106,8 +110,8 @@ public final class ModelEntity {
     long version = versions.lastKey();
     Path dir = versions.get(version);
     ctx.getLog().info("loading {} version {} from {}", model, version, dir);
-    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> LoadedModel.load(dir, version, settings.session()), loader),
-        (m, error) -> m != null ? new Loaded(m) : new LoadFailed(version, rootMessage(error)));
+    pendingLoad = CompletableFuture.supplyAsync(() -> LoadedModel.load(dir, version, settings.session()), loader);
+    ctx.pipeToSelf(pendingLoad, (m, error) -> m != null ? new Loaded(m) : new LoadFailed(version, rootMessage(error)));
     return loading(version);
   }
 
@@ -116,12 +120,14 @@ public final class ModelEntity {
   private Behavior<Command> loading(long version) {
     return Behaviors.receive(Command.class)
         .onMessage(Loaded.class, m -> {
+          pendingLoad = null;
           loaded = m.model();
           nextBackoff = settings.loadRetryMin();
           ctx.getLog().info("{} version {} is AVAILABLE", model, loaded.version());
           return stash.unstashAll(serving());
         })
         .onMessage(LoadFailed.class, m -> {
+          pendingLoad = null;
           ctx.getLog().warn("{} version {} failed to load (retry in {}): {}", model, m.version(), nextBackoff,
               m.error());
           timers.startSingleTimer(RetryLoad.INSTANCE, nextBackoff);
@@ -141,7 +147,8 @@ public final class ModelEntity {
           }
           return Behaviors.same();
         })
-        .onSignal(akka.actor.typed.PostStop.class, s -> closeModel())
+        .onSignal(akka.actor.typed.PostStop.class, s -> release())
+        .onSignal(akka.actor.typed.PreRestart.class, s -> release())
         .build();
   }
 
@@ -164,7 +171,8 @@ public final class ModelEntity {
           m.replyTo().tell(f != null ? f : new ModelMetadata(loaded.version(), loaded.signatures()));
           return Behaviors.same();
         })
-        .onSignal(akka.actor.typed.PostStop.class, s -> closeModel())
+        .onSignal(akka.actor.typed.PostStop.class, s -> release())
+        .onSignal(akka.actor.typed.PreRestart.class, s -> release())
         .build();
   }
 
@@ -296,11 +304,16 @@ public final class ModelEntity {
     }
   }
 
-  private Behavior<Command> closeModel() {
+  /** Closes the loaded model, and a load whose result the entity will never handle. */
+  private Behavior<Command> release() {
     if (loaded != null) {
       ctx.getLog().info("closing {} version {}", model, loaded.version());
       loaded.close();
       loaded = null;
+    }
+    if (pendingLoad != null) {
+      pendingLoad.thenAccept(LoadedModel::close);
+      pendingLoad = null;
     }
     return Behaviors.same();
   }
