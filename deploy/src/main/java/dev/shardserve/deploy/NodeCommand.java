@@ -23,37 +23,21 @@ final class NodeCommand implements Callable<Integer> {
       description = "Model repository, the same on every node (env SHARDSERVE_MODEL_REPO; default ${DEFAULT-VALUE}).")
   Path modelRepo;
 
-  @Option(names = "--artery-port", defaultValue = "${env:SHARDSERVE_ARTERY_PORT:-25520}",
-      description = "Cluster remoting port (env SHARDSERVE_ARTERY_PORT; default ${DEFAULT-VALUE}).")
-  int arteryPort;
-
   @Override
   public Integer call() {
-    if (!cluster.hasSeeds()) {
-      System.err.println("node needs --seed HOST:PORT (or SHARDSERVE_SEEDS): the cluster to join");
-      return 2;
-    }
-    if (!Files.isDirectory(modelRepo)) {
-      System.err.println("--model-repo: '" + modelRepo + "' is not a folder");
-      return 2;
-    }
-    Config clusterConfig;
+    Config config;
     try {
-      clusterConfig = cluster.config(arteryPort, List.of("worker"));
+      if (!Files.isDirectory(modelRepo)) {
+        throw new IllegalArgumentException("--model-repo: '" + modelRepo + "' is not a folder");
+      }
+      config = cluster.config("node", List.of("worker")).withFallback(ConfigFactory.parseMap(Map.of(
+          "shardserve.node.model-repository", modelRepo.toAbsolutePath().toString())));
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;
     }
-    ActorSystem<Void> system = Processes.system(clusterConfig.withFallback(ConfigFactory.parseMap(Map.of(
-            "shardserve.node.model-repository", modelRepo.toAbsolutePath().toString()))));
-    try {
-      Processes.await(WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())),
-          "publishing the model catalog");
-    } catch (RuntimeException e) {
-      System.err.println("node failed to start: " + e.getMessage());
-      system.terminate();
-      return 1;
-    }
-    return Processes.runUntilTerminated(system);
+    ActorSystem<Void> system = Processes.system(config);
+    return Processes.run("node", system, () -> Processes.await(
+        WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())), "publishing the model catalog"));
   }
 }

@@ -39,8 +39,19 @@ final class Processes {
     }
   }
 
-  /** Blocks until the system terminates (SIGTERM runs Coordinated Shutdown); 0 if it was not a failed start. */
-  static int runUntilTerminated(ActorSystem<?> system) {
+  /**
+   * Runs {@code start}, then blocks until the system terminates (SIGTERM runs Coordinated
+   * Shutdown). Exit code 0 after a normal run, 1 when the start failed (the reason is printed).
+   */
+  static int run(String process, ActorSystem<?> system, Runnable start) {
+    try {
+      start.run();
+    } catch (RuntimeException e) {
+      System.err.println(process + " failed to start: " + e.getMessage());
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().join();
+      return 1;
+    }
     system.getWhenTerminated().toCompletableFuture().join();
     return 0;
   }

@@ -9,10 +9,12 @@ import dev.shardserve.node.WorkerNode;
 import dev.shardserve.node.examples.HalfPlusTwoModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "standalone", mixinStandardHelpOptions = true,
@@ -20,19 +22,13 @@ import picocli.CommandLine.Option;
 final class StandaloneCommand implements Callable<Integer> {
   static final Path DEFAULT_REPO = Path.of("models");
 
+  @Mixin HttpOptions http;
+
   @Option(names = "--model-repo", paramLabel = "DIR", defaultValue = "${env:SHARDSERVE_MODEL_REPO}",
       description = "Model repository: DIR/<model>/<version>/saved_model.pb (env SHARDSERVE_MODEL_REPO). "
           + "Without it, ./models is served, and the example model half_plus_two is written there "
           + "first if that folder does not exist.")
   Path modelRepo;
-
-  @Option(names = "--port", defaultValue = "${env:SHARDSERVE_PORT:-8501}",
-      description = "Inference HTTP port (env SHARDSERVE_PORT; default ${DEFAULT-VALUE}).")
-  int port;
-
-  @Option(names = "--host", defaultValue = "${env:SHARDSERVE_HOST:-0.0.0.0}",
-      description = "Interface the inference listener binds (env SHARDSERVE_HOST; default ${DEFAULT-VALUE}).")
-  String host;
 
   @Option(names = "--artery-port", defaultValue = "${env:SHARDSERVE_ARTERY_PORT:-0}",
       description = "Cluster remoting port; 0 picks a free one (env SHARDSERVE_ARTERY_PORT; default ${DEFAULT-VALUE}).")
@@ -52,24 +48,19 @@ final class StandaloneCommand implements Callable<Integer> {
       System.err.println("--model-repo: '" + repo + "' is not a folder");
       return 2;
     }
-    ActorSystem<Void> system = Processes.system(ConfigFactory.parseMap(Map.of(
-        "akka.remote.artery.canonical.hostname", "127.0.0.1",
-        "akka.remote.artery.canonical.port", arteryPort,
-        "akka.cluster.roles", List.of("worker", "gateway"),
-        "shardserve.node.model-repository", repo.toAbsolutePath().toString(),
-        "shardserve.gateway.host", host,
-        "shardserve.gateway.port", port)));
-    try {
+    Map<String, Object> config = new HashMap<>(http.config());
+    config.put("akka.remote.artery.canonical.hostname", "127.0.0.1");
+    config.put("akka.remote.artery.canonical.port", arteryPort);
+    config.put("akka.cluster.roles", List.of("worker", "gateway"));
+    config.put("shardserve.node.model-repository", repo.toAbsolutePath().toString());
+    ActorSystem<Void> system = Processes.system(ConfigFactory.parseMap(config));
+    return Processes.run("standalone", system, () -> {
       Processes.joinSelf(system);
+      // The worker first: it initialises the model region that the gateway then finds.
       Processes.await(WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())),
           "publishing the model catalog");
       Processes.await(Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())),
-          "binding port " + port);
-    } catch (RuntimeException e) {
-      System.err.println("standalone failed to start: " + e.getMessage());
-      system.terminate();
-      return 1;
-    }
-    return Processes.runUntilTerminated(system);
+          "binding port " + http.port);
+    });
   }
 }

@@ -27,6 +27,7 @@ import dev.shardserve.protocol.ModelProtocol.ModelStatus;
 import dev.shardserve.protocol.ModelProtocol.StatusReply;
 import dev.shardserve.protocol.ModelProtocol.VersionState;
 import dev.shardserve.protocol.ModelProtocol.VersionStatus;
+import dev.shardserve.protocol.Tensor;
 import dev.shardserve.protocol.VersionSelector;
 import dev.shardserve.sharding.EntityIds;
 import java.nio.file.Path;
@@ -35,7 +36,8 @@ import java.util.List;
 import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.function.Supplier;
+import java.util.Map;
+import java.util.function.Function;
 
 /**
  * One replica of one model ({@code model#replica}): loads the newest version of its model from
@@ -177,45 +179,40 @@ public final class ModelEntity {
   }
 
   private Behavior<Command> onInfer(Infer m) {
-    Failure f = admit(m.version(), m.deadlineEpochMillis());
-    if (f != null) {
-      m.replyTo().tell(f);
-      return Behaviors.same();
-    }
-    LoadedModel model = loaded;
-    long deadlineNanos = deadlineNanos(m.deadlineEpochMillis());
-    runAsync(m.replyTo(), deadlineNanos, () -> new InferResult(model.version(), model.run(m.signatureName(),
-        m.inputs())));
-    return Behaviors.same();
+    return run(m.version(), m.deadlineEpochMillis(), m.replyTo(), model -> model.run(m.signatureName(), m.inputs()));
   }
 
   private Behavior<Command> onInferExamples(InferExamples m) {
-    Failure f = admit(m.version(), m.deadlineEpochMillis());
-    if (f != null) {
-      m.replyTo().tell(f);
+    return run(m.version(), m.deadlineEpochMillis(), m.replyTo(),
+        model -> model.runExamples(m.signatureName(), m.method(), m.examples(), m.context()));
+  }
+
+  /**
+   * Checks version and deadline, then runs {@code work} on the runtime dispatcher and answers by
+   * {@code pipeToSelf}; a request whose deadline passed while it waited for a thread is not run.
+   */
+  private Behavior<Command> run(VersionSelector selector, long deadlineEpochMillis, ActorRef<InferReply> replyTo,
+      Function<LoadedModel, Map<String, Tensor>> work) {
+    Failure refused = admit(selector, deadlineEpochMillis);
+    if (refused != null) {
+      replyTo.tell(refused);
       return Behaviors.same();
     }
     LoadedModel model = loaded;
-    long deadlineNanos = deadlineNanos(m.deadlineEpochMillis());
-    runAsync(m.replyTo(), deadlineNanos, () -> new InferResult(model.version(),
-        model.runExamples(m.signatureName(), m.method(), m.examples(), m.context())));
-    return Behaviors.same();
-  }
-
-  /** Runs on the runtime dispatcher; a request whose deadline passed while it waited is not run. */
-  private void runAsync(ActorRef<InferReply> replyTo, long deadlineNanos, Supplier<InferReply> work) {
+    long deadlineNanos = deadlineNanos(deadlineEpochMillis);
     CompletableFuture<InferReply> result = CompletableFuture.supplyAsync(() -> {
       if (System.nanoTime() - deadlineNanos > 0) {
-        return new Failure(ErrorCode.DEADLINE_EXCEEDED, "deadline exceeded before " + model + " could run it");
+        return new Failure(ErrorCode.DEADLINE_EXCEEDED, "deadline exceeded before " + this.model + " could run it");
       }
       try {
-        return work.get();
+        return new InferResult(model.version(), work.apply(model));
       } catch (InferenceException e) {
         return new Failure(e.code(), e.getMessage());
       }
     }, runtime);
     ctx.pipeToSelf(result, (reply, error) -> new Completed(replyTo,
         reply != null ? reply : new Failure(ErrorCode.INTERNAL, rootMessage(error))));
+    return Behaviors.same();
   }
 
   private Failure admit(VersionSelector selector, long deadlineEpochMillis) {

@@ -21,9 +21,7 @@ import java.util.Map;
 record ExamplesRequest(String signatureName, List<Map<String, Feature>> examples, Map<String, Feature> context) {
 
   static ExamplesRequest parse(JsonParser p) throws IOException {
-    if (p.nextToken() != JsonToken.START_OBJECT) {
-      throw new BadRequest("JSON Value: " + PredictRequest.describe(p) + " Is not object");
-    }
+    RequestJson.requireObject(p);
     String signature = ModelProtocol.DEFAULT_SIGNATURE;
     List<Map<String, Feature>> examples = null;
     Map<String, Feature> context = Map.of();
@@ -31,15 +29,10 @@ record ExamplesRequest(String signatureName, List<Map<String, Feature>> examples
       String field = p.currentName();
       JsonToken value = p.nextToken();
       switch (field) {
-        case "signature_name" -> {
-          if (value != JsonToken.VALUE_STRING) {
-            throw new BadRequest("'signature_name' key must be a string value.");
-          }
-          signature = p.getText();
-        }
+        case "signature_name" -> signature = RequestJson.signatureName(p);
         case "examples" -> {
           if (value != JsonToken.START_ARRAY) {
-            throw new BadRequest("'examples' must be a list of objects, got " + PredictRequest.describe(p));
+            throw new BadRequest("'examples' must be a list of objects, got " + RequestJson.describe(p));
           }
           examples = new ArrayList<>();
           while (p.nextToken() != JsonToken.END_ARRAY) {
@@ -61,7 +54,7 @@ record ExamplesRequest(String signatureName, List<Map<String, Feature>> examples
 
   private static Map<String, Feature> parseFeatures(JsonParser p, String where) throws IOException {
     if (p.currentToken() != JsonToken.START_OBJECT) {
-      throw new BadRequest(where + " must be an object of features, got " + PredictRequest.describe(p));
+      throw new BadRequest(where + " must be an object of features, got " + RequestJson.describe(p));
     }
     Map<String, Feature> out = new HashMap<>();
     while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -123,7 +116,7 @@ record ExamplesRequest(String signatureName, List<Map<String, Feature>> examples
         }
         case VALUE_STRING -> addBytes(p.getText().getBytes(StandardCharsets.UTF_8));
         case START_OBJECT -> addBytes(JsonTensorReader.readB64(p, where));
-        default -> throw new BadRequest(where + ": unsupported value " + PredictRequest.describe(p)
+        default -> throw new BadRequest(where + ": unsupported value " + RequestJson.describe(p)
             + " (numbers, strings or {\"b64\": ...})");
       }
     }

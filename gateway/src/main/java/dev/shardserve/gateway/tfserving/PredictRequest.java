@@ -20,22 +20,15 @@ record PredictRequest(String signatureName, boolean rowFormat, Map<String, Tenso
   static final String SOLE_INPUT = "";
 
   static PredictRequest parse(JsonParser p) throws IOException {
-    if (p.nextToken() != JsonToken.START_OBJECT) {
-      throw new BadRequest("JSON Value: " + describe(p) + " Is not object");
-    }
+    RequestJson.requireObject(p);
     String signature = ModelProtocol.DEFAULT_SIGNATURE;
     Map<String, Tensor> inputs = null;
     Boolean row = null;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String field = p.currentName();
-      JsonToken value = p.nextToken();
+      p.nextToken();
       switch (field) {
-        case "signature_name" -> {
-          if (value != JsonToken.VALUE_STRING) {
-            throw new BadRequest("'signature_name' key must be a string value.");
-          }
-          signature = p.getText();
-        }
+        case "signature_name" -> signature = RequestJson.signatureName(p);
         case "instances", "inputs" -> {
           if (row != null) {
             throw new BadRequest("Not both 'instances' and 'inputs' may be specified: use one format");
@@ -54,7 +47,7 @@ record PredictRequest(String signatureName, boolean rowFormat, Map<String, Tenso
 
   private static Map<String, Tensor> parseInstances(JsonParser p) throws IOException {
     if (p.currentToken() != JsonToken.START_ARRAY) {
-      throw new BadRequest("'instances' must be a list, got " + describe(p));
+      throw new BadRequest("'instances' must be a list, got " + RequestJson.describe(p));
     }
     JsonToken first = p.nextToken();
     if (first == JsonToken.END_ARRAY) {
@@ -154,8 +147,4 @@ record PredictRequest(String signatureName, boolean rowFormat, Map<String, Tenso
     return Map.of(SOLE_INPUT, r.finish(-1));
   }
 
-  static String describe(JsonParser p) {
-    JsonToken t = p.currentToken();
-    return t == null ? "<end of input>" : t.asString() == null ? t.name() : t.asString();
-  }
 }
