@@ -33,7 +33,7 @@ public final class Gateway {
     Materializer materializer = Materializer.matFromSystem(system);
     TfServingApi tfServing = new TfServingApi(router, settings, materializer);
     ServerSettings server = ServerSettings.create(system.classicSystem())
-        .withParserSettings(ParserSettings.create(system.classicSystem()).withMaxContentLength(settings.maxRequestBytes()));
+        .withParserSettings(ParserSettings.forServer(system).withMaxContentLength(settings.maxRequestBytes()));
     return Http.get(system).newServerAt(settings.host(), settings.port())
         .withSettings(server)
         .bind((akka.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>>)

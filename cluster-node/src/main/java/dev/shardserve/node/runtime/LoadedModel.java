@@ -287,7 +287,7 @@ public final class LoadedModel implements AutoCloseable {
       return false;
     }
     for (int i = 0; i < given.length; i++) {
-      long d = expected.size(i);
+      long d = expected.get(i);
       if (d >= 0 && d != given[i]) {
         return false;
       }

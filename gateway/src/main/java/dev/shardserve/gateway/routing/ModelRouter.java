@@ -58,7 +58,7 @@ public final class ModelRouter {
       Function<Failure, R> onFailure) {
     EntityRef<Command> ref = sharding.entityRefFor(ModelProtocol.ENTITY_TYPE_KEY, EntityIds.of(model, 0));
     CompletableFuture<R> out = new CompletableFuture<>();
-    ref.<R>ask(command::apply, timeout).whenComplete((reply, error) -> {
+    PlainFutures.of(ref.<R>ask(command::apply, timeout)).whenComplete((reply, error) -> {
       if (error == null) {
         out.complete(reply);
       } else if (error instanceof TimeoutException || error.getCause() instanceof TimeoutException) {

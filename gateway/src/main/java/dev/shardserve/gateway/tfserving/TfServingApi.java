@@ -15,6 +15,7 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import dev.shardserve.gateway.GatewaySettings;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.gateway.routing.ModelRouter;
+import dev.shardserve.gateway.routing.PlainFutures;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelName;
 import dev.shardserve.protocol.ModelProtocol.ExampleMethod;
@@ -243,7 +244,7 @@ public final class TfServingApi {
       request.discardEntityBytes(materializer);
       return done(tooLarge(declared.get()));
     }
-    return request.entity().toStrict(settings.controlTimeout().toMillis(), limit, materializer)
+    return PlainFutures.of(request.entity().toStrict(settings.controlTimeout().toMillis(), limit, materializer))
         .<Object>thenApply(strict -> strict.getData().toArray())
         .exceptionally(e -> {
           Throwable c = e.getCause() != null ? e.getCause() : e;
