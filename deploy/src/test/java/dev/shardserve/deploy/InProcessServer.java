@@ -23,16 +23,23 @@ final class InProcessServer implements AutoCloseable {
   final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   InProcessServer(Path repo, Map<String, Object> extraConfig) {
+    this(repo, extraConfig, true);
+  }
+
+  /** With {@code worker} false, a gateway alone: a cluster without any worker node. */
+  InProcessServer(Path repo, Map<String, Object> extraConfig, boolean worker) {
     Map<String, Object> config = new java.util.HashMap<>(Map.of(
         "akka.remote.artery.canonical.port", 0,
-        "akka.cluster.roles", List.of("worker", "gateway"),
+        "akka.cluster.roles", worker ? List.of("worker", "gateway") : List.of("gateway"),
         "shardserve.node.model-repository", repo.toAbsolutePath().toString(),
         "shardserve.gateway.host", "127.0.0.1",
         "shardserve.gateway.port", 0));
     config.putAll(extraConfig);
     system = Processes.system(ConfigFactory.parseMap(config));
     Processes.joinSelf(system);
-    Processes.await(WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())), "catalog");
+    if (worker) {
+      Processes.await(WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())), "catalog");
+    }
     ServerBinding binding = Processes.await(
         Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())), "bind");
     port = binding.localAddress().getPort();

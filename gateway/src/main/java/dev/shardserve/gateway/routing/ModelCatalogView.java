@@ -77,12 +77,25 @@ public final class ModelCatalogView {
     return false;
   }
 
+  /** True when some member that is Up (or joining, weakly up, leaving) has {@code role}. */
+  public boolean hasLiveMemberWithRole(String role) {
+    for (Member m : Cluster.get(system).state().getMembers()) {
+      if (isLive(m.status()) && m.hasRole(role)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isLive(MemberStatus s) {
+    return s == MemberStatus.up() || s == MemberStatus.weaklyUp() || s == MemberStatus.joining()
+        || s == MemberStatus.leaving();
+  }
+
   private Set<String> liveMembers() {
     Set<String> out = new HashSet<>();
     for (Member m : Cluster.get(system).state().getMembers()) {
-      MemberStatus s = m.status();
-      if (s == MemberStatus.up() || s == MemberStatus.weaklyUp() || s == MemberStatus.joining()
-          || s == MemberStatus.leaving()) {
+      if (isLive(m.status())) {
         out.add(m.address().toString());
       }
     }

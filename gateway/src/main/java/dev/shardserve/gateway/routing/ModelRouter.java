@@ -27,10 +27,12 @@ import java.util.function.Function;
 public final class ModelRouter {
   private final ClusterSharding sharding;
   private final ModelCatalogView catalog;
+  private final String workerRole;
 
-  private ModelRouter(ClusterSharding sharding, ModelCatalogView catalog) {
+  private ModelRouter(ClusterSharding sharding, ModelCatalogView catalog, String workerRole) {
     this.sharding = sharding;
     this.catalog = catalog;
+    this.workerRole = workerRole;
   }
 
   /**
@@ -43,11 +45,21 @@ public final class ModelRouter {
     sharding.init(Entity.of(ModelProtocol.ENTITY_TYPE_KEY, ctx -> Behaviors.<Command>stopped())
         .withRole(role)
         .withMessageExtractor(new ReplicaShardExtractor()));
-    return new ModelRouter(sharding, ModelCatalogView.start(system));
+    return new ModelRouter(sharding, ModelCatalogView.start(system), role);
   }
 
-  public boolean exists(String model) {
-    return catalog.contains(model);
+  /**
+   * Null when {@code model} can be routed, else why not: {@code MODEL_NOT_READY} while the
+   * cluster has no worker node (retriable), {@code MODEL_NOT_FOUND} when no worker has it.
+   */
+  public Failure unroutable(String model, String request) {
+    if (catalog.contains(model)) {
+      return null;
+    }
+    if (!catalog.hasLiveMemberWithRole(workerRole)) {
+      return new Failure(ErrorCode.MODEL_NOT_READY, "no worker node has joined the cluster yet to serve " + model);
+    }
+    return new Failure(ErrorCode.MODEL_NOT_FOUND, request);
   }
 
   /**

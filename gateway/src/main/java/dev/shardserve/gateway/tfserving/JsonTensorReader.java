@@ -45,6 +45,10 @@ final class JsonTensorReader {
   void addValue(JsonParser p, int depth) throws IOException {
     JsonToken t = p.currentToken();
     if (t == JsonToken.START_ARRAY) {
+      if (depth + 1 >= dims.length) {
+        throw new BadRequest("input '" + displayName() + "' is nested too deeply (more than "
+            + (dims.length - 1) + " dimensions)");
+      }
       long n = 0;
       while (p.nextToken() != JsonToken.END_ARRAY) {
         addValue(p, depth + 1);
@@ -71,9 +75,6 @@ final class JsonTensorReader {
   private void leafAt(int depth) {
     if (rank == -1) {
       rank = depth;
-      if (rank >= dims.length) {
-        throw new BadRequest("input '" + input + "' is nested too deeply (" + depth + " levels)");
-      }
       Arrays.fill(dims, 0, rank, -1);
     } else if (rank != depth) {
       throw ragged();

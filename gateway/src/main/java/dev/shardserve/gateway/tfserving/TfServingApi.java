@@ -16,7 +16,6 @@ import dev.shardserve.gateway.GatewaySettings;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.gateway.routing.ModelRouter;
 import dev.shardserve.gateway.routing.PlainFutures;
-import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelName;
 import dev.shardserve.protocol.ModelProtocol.ExampleMethod;
 import dev.shardserve.protocol.ModelProtocol.Failure;
@@ -34,6 +33,7 @@ import dev.shardserve.protocol.VersionSelector;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
@@ -100,13 +100,17 @@ public final class TfServingApi {
     } catch (BadRequest e) {
       return done(HttpErrors.badRequest(e.getMessage()));
     }
+    Failure unroutable = router.unroutable(model, notFoundMessage(model, version));
+    if (unroutable != null) {
+      request.discardEntityBytes(materializer);
+      return done(HttpErrors.of(unroutable.code(), unroutable.message()));
+    }
     long deadline = System.currentTimeMillis() + timeout.toMillis();
     return readBody(request).thenCompose(body -> {
-      if (body instanceof HttpResponse error) {
-        return done(error);
+      if (body.rejection() != null) {
+        return done(body.rejection());
       }
-      byte[] bytes = (byte[]) body;
-      try (JsonParser p = parser(bytes)) {
+      try (JsonParser p = parser(body.bytes())) {
         if (verb.equals("predict")) {
           PredictRequest req = PredictRequest.parse(p);
           requireEnd(p);
@@ -128,9 +132,6 @@ public final class TfServingApi {
 
   private CompletionStage<HttpResponse> predict(String model, VersionSelector version, PredictRequest req,
       long deadline, Duration timeout) {
-    if (!router.exists(model)) {
-      return done(notFound(model, version));
-    }
     return router.<InferReply>ask(model,
             replyTo -> new Infer(model, version, req.signatureName(), req.inputs(), deadline, replyTo),
             timeout, f -> f)
@@ -150,9 +151,6 @@ public final class TfServingApi {
 
   private CompletionStage<HttpResponse> examples(String model, VersionSelector version, ExampleMethod method,
       ExamplesRequest req, long deadline, Duration timeout) {
-    if (!router.exists(model)) {
-      return done(notFound(model, version));
-    }
     int n = req.examples().size();
     return router.<InferReply>ask(model, replyTo -> new InferExamples(model, version, req.signatureName(), method,
             req.examples(), req.context(), deadline, replyTo), timeout, f -> f)
@@ -171,8 +169,9 @@ public final class TfServingApi {
   }
 
   private CompletionStage<HttpResponse> status(String model, VersionSelector version) {
-    if (!router.exists(model)) {
-      return done(HttpErrors.of(ErrorCode.MODEL_NOT_FOUND, "Could not find any versions of model " + model));
+    Failure unroutable = router.unroutable(model, "Could not find any versions of model " + model);
+    if (unroutable != null) {
+      return done(HttpErrors.of(unroutable.code(), unroutable.message()));
     }
     return router.<StatusReply>ask(model, replyTo -> new GetStatus(model, version, replyTo),
             settings.controlTimeout(), f -> f)
@@ -181,8 +180,9 @@ public final class TfServingApi {
   }
 
   private CompletionStage<HttpResponse> metadata(String model, VersionSelector version) {
-    if (!router.exists(model)) {
-      return done(notFound(model, version));
+    Failure unroutable = router.unroutable(model, notFoundMessage(model, version));
+    if (unroutable != null) {
+      return done(HttpErrors.of(unroutable.code(), unroutable.message()));
     }
     return router.<MetadataReply>ask(model, replyTo -> new GetMetadata(model, version, replyTo),
             settings.controlTimeout(), f -> f)
@@ -190,8 +190,8 @@ public final class TfServingApi {
             : HttpErrors.of(((Failure) reply).code(), ((Failure) reply).message()));
   }
 
-  private static HttpResponse notFound(String model, VersionSelector version) {
-    return HttpErrors.of(ErrorCode.MODEL_NOT_FOUND, "Servable not found for request: " + version.describe(model));
+  private static String notFoundMessage(String model, VersionSelector version) {
+    return "Servable not found for request: " + version.describe(model);
   }
 
   private static VersionSelector selector(String version, String label) {
@@ -235,26 +235,28 @@ public final class TfServingApi {
     return Duration.ofMillis(ms);
   }
 
-  /** The body bytes, or an error response (413 over the limit). */
-  private CompletionStage<Object> readBody(HttpRequest request) {
+  /** A request body, or the response that refuses it. */
+  private record Body(byte[] bytes, HttpResponse rejection) {}
+
+  /** Reads the whole body; over the limit is 413, whether declared up front or found while reading. */
+  private CompletionStage<Body> readBody(HttpRequest request) {
     long limit = settings.maxRequestBytes();
-    Optional<Long> declared = request.entity().getContentLengthOption().isPresent()
-        ? Optional.of(request.entity().getContentLengthOption().getAsLong()) : Optional.empty();
-    if (declared.isPresent() && declared.get() > limit) {
+    OptionalLong declared = request.entity().getContentLengthOption();
+    if (declared.isPresent() && declared.getAsLong() > limit) {
       request.discardEntityBytes(materializer);
-      return done(tooLarge(declared.get()));
+      return done(new Body(null, tooLarge(declared.getAsLong())));
     }
     return PlainFutures.of(request.entity().toStrict(settings.controlTimeout().toMillis(), limit, materializer))
-        .<Object>thenApply(strict -> strict.getData().toArray())
+        .thenApply(strict -> new Body(strict.getData().toArray(), null))
         .exceptionally(e -> {
           Throwable c = e.getCause() != null ? e.getCause() : e;
           if (c instanceof EntityStreamSizeException) {
-            return tooLarge(-1);
+            return new Body(null, tooLarge(-1));
           }
           if (c instanceof TimeoutException) {
-            return HttpErrors.of(StatusCodes.REQUEST_TIMEOUT, "request body did not arrive in time");
+            return new Body(null, HttpErrors.of(StatusCodes.REQUEST_TIMEOUT, "request body did not arrive in time"));
           }
-          return HttpErrors.badRequest("cannot read the request body: " + c.getMessage());
+          return new Body(null, HttpErrors.badRequest("cannot read the request body: " + c.getMessage()));
         });
   }
 
