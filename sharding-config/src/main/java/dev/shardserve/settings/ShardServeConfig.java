@@ -15,7 +15,6 @@ public final class ShardServeConfig {
   private ShardServeConfig() {}
 
   public static Config load(Config overrides) {
-    ConfigFactory.invalidateCaches();
     Config app = ConfigFactory.defaultOverrides()
         .withFallback(overrides)
         .withFallback(ConfigFactory.defaultApplication())

@@ -67,17 +67,17 @@ public final class LoadedModel implements AutoCloseable {
     if (!Files.isRegularFile(dir.resolve("saved_model.pb"))) {
       throw new InferenceException(ErrorCode.MODEL_LOAD_FAILED, "no saved_model.pb in " + dir);
     }
-    MetaGraphDef meta;
+    SavedModel savedModel;
     try {
-      meta = serveMetaGraph(SavedModel.parseFrom(Files.readAllBytes(dir.resolve("saved_model.pb"))), dir);
+      savedModel = SavedModel.parseFrom(Files.readAllBytes(dir.resolve("saved_model.pb")));
     } catch (IOException e) {
       throw new InferenceException(ErrorCode.MODEL_LOAD_FAILED, "cannot read " + dir + ": " + e.getMessage(), e);
     }
-    Map<String, SignatureInfo> signatures = signatures(meta);
+    Map<String, SignatureInfo> signatures = signatures(serveMetaGraph(savedModel, dir));
     try {
       return new LoadedModel(version, loadBundle(dir, session), signatures, null);
     } catch (IllegalArgumentException invalidSignature) {
-      Path copy = withoutSignatures(dir);
+      Path copy = withoutSignatures(dir, savedModel);
       try {
         return new LoadedModel(version, loadBundle(copy, session), signatures, copy);
       } catch (RuntimeException e) {
@@ -106,9 +106,8 @@ public final class LoadedModel implements AutoCloseable {
     throw new InferenceException(ErrorCode.MODEL_LOAD_FAILED, "no meta graph tagged 'serve' in " + dir);
   }
 
-  private static Path withoutSignatures(Path dir) {
+  private static Path withoutSignatures(Path dir, SavedModel model) {
     try {
-      SavedModel model = SavedModel.parseFrom(Files.readAllBytes(dir.resolve("saved_model.pb")));
       SavedModel.Builder stripped = model.toBuilder();
       for (int i = 0; i < stripped.getMetaGraphsCount(); i++) {
         stripped.setMetaGraphs(i, stripped.getMetaGraphs(i).toBuilder().clearSignatureDef());
