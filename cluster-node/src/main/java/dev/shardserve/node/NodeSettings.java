@@ -15,7 +15,8 @@ public record NodeSettings(
     int maxPendingWhileLoading,
     Duration loadRetryMin,
     Duration loadRetryMax,
-    Duration catalogScanInterval) {
+    Duration pollInterval,
+    int syntheticWarmupRuns) {
 
   public NodeSettings {
     if (maxPendingWhileLoading < 1) {
@@ -26,9 +27,13 @@ public record NodeSettings(
       throw new IllegalArgumentException("shardserve.node.load-retry: need 0 < min <= max, was min=" + loadRetryMin
           + " max=" + loadRetryMax);
     }
-    if (catalogScanInterval.isNegative() || catalogScanInterval.isZero()) {
-      throw new IllegalArgumentException("shardserve.node.catalog-scan-interval must be > 0, was "
-          + catalogScanInterval);
+    if (pollInterval.isNegative() || pollInterval.isZero()) {
+      throw new IllegalArgumentException("shardserve.node.repository-poll-interval must be > 0, was "
+          + pollInterval);
+    }
+    if (syntheticWarmupRuns < 0) {
+      throw new IllegalArgumentException("shardserve.node.warmup.synthetic-runs must be >= 0, was "
+          + syntheticWarmupRuns);
     }
   }
 
@@ -40,6 +45,7 @@ public record NodeSettings(
         c.getInt("max-pending-while-loading"),
         c.getDuration("load-retry.min-backoff"),
         c.getDuration("load-retry.max-backoff"),
-        c.getDuration("catalog-scan-interval"));
+        c.getDuration("repository-poll-interval"),
+        c.getInt("warmup.synthetic-runs"));
   }
 }

@@ -30,7 +30,7 @@ public final class WorkerNode {
             .withMessageExtractor(new ReplicaShardExtractor()));
     CompletableFuture<Done> published = new CompletableFuture<>();
     system.systemActorOf(ModelCatalogPublisher.create(new ModelRepository(settings.modelRepository()),
-        settings.catalogScanInterval(), published), "model-catalog-publisher", Props.empty());
+        settings.pollInterval(), published), "model-catalog-publisher", Props.empty());
     return published;
   }
 }

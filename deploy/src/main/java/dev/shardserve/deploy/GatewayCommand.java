@@ -15,18 +15,24 @@ import picocli.CommandLine.Mixin;
 final class GatewayCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
   @Mixin HttpOptions http;
+  @Mixin StateOptions state;
 
   @Override
   public Integer call() {
     Config config;
     try {
-      config = cluster.config("gateway", List.of("gateway")).withFallback(ConfigFactory.parseMap(http.config()));
+      http.validate();
+      config = cluster.config("gateway", List.of("gateway")).withFallback(ConfigFactory.parseMap(http.config()))
+          .withFallback(ConfigFactory.parseMap(state.config("gateway-" + cluster.arteryPort)));
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;
     }
     ActorSystem<Void> system = Processes.system(config);
-    return Processes.run("gateway", system, () -> Processes.await(
-        Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())), "binding port " + http.port));
+    return Processes.run("gateway", system, () -> {
+      Processes.seedDesiredState(system);
+      Processes.await(Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())),
+          "binding ports " + http.port + " and " + http.adminPort);
+    });
   }
 }

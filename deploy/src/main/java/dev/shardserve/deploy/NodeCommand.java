@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
     description = "Run a worker node: it hosts model replicas (role worker) and joins the cluster at --seed.")
 final class NodeCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
+  @Mixin StateOptions state;
 
   @Option(names = "--model-repo", paramLabel = "DIR", defaultValue = "${env:SHARDSERVE_MODEL_REPO:-models}",
       description = "Model repository, the same on every node (env SHARDSERVE_MODEL_REPO; default ${DEFAULT-VALUE}).")
@@ -31,7 +32,8 @@ final class NodeCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--model-repo: '" + modelRepo + "' is not a folder");
       }
       config = cluster.config("node", List.of("worker")).withFallback(ConfigFactory.parseMap(Map.of(
-          "shardserve.node.model-repository", modelRepo.toAbsolutePath().toString())));
+          "shardserve.node.model-repository", modelRepo.toAbsolutePath().toString())))
+          .withFallback(ConfigFactory.parseMap(state.config("node-" + cluster.arteryPort)));
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;

@@ -5,6 +5,13 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
 import com.typesafe.config.Config;
+import dev.shardserve.desired.DesiredState;
+import dev.shardserve.desired.DesiredStateStore;
+import dev.shardserve.desired.ModelConfigSource;
+import java.time.Duration;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import dev.shardserve.settings.ShardServeConfig;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -13,6 +20,7 @@ import java.util.concurrent.TimeoutException;
 
 /** Starting and running one process's actor system: the same name everywhere, config from the command line. */
 final class Processes {
+  private static final Logger log = LoggerFactory.getLogger(Processes.class);
   static final String SYSTEM_NAME = "shardserve";
 
   private Processes() {}
@@ -26,6 +34,26 @@ final class Processes {
   static void joinSelf(ActorSystem<?> system) {
     Cluster cluster = Cluster.get(system);
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
+  }
+
+  /**
+   * Seeds the desired state from the model config file (or TF Serving's environment variables)
+   * when no desired state exists yet; afterwards admin changes win and only reload-config
+   * applies the file again.
+   */
+  static void seedDesiredState(ActorSystem<?> system) {
+    Supplier<DesiredState> source = ModelConfigSource.of(system.settings().config(), System.getenv());
+    if (source == null) {
+      return;
+    }
+    DesiredState state = source.get();
+    boolean seeded = await(new DesiredStateStore(system, Duration.ofSeconds(10)).seed(state), "seeding the desired state");
+    if (seeded) {
+      log.info("desired state seeded from the model config: models {}", state.models().keySet());
+    } else {
+      log.info("desired state already exists (admin changes win): the model config file was not applied; "
+          + "POST /admin/reload-config applies it");
+    }
   }
 
   static <T> T await(CompletionStage<T> stage, String what) {

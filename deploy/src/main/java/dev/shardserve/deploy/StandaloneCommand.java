@@ -23,6 +23,7 @@ final class StandaloneCommand implements Callable<Integer> {
   static final Path DEFAULT_REPO = Path.of("models");
 
   @Mixin HttpOptions http;
+  @Mixin StateOptions state;
 
   @Option(names = "--model-repo", paramLabel = "DIR", defaultValue = "${env:SHARDSERVE_MODEL_REPO}",
       description = "Model repository: DIR/<model>/<version>/saved_model.pb (env SHARDSERVE_MODEL_REPO). "
@@ -48,7 +49,14 @@ final class StandaloneCommand implements Callable<Integer> {
       System.err.println("--model-repo: '" + repo + "' is not a folder");
       return 2;
     }
+    try {
+      http.validate();
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      return 2;
+    }
     Map<String, Object> config = new HashMap<>(http.config());
+    config.putAll(state.config("standalone"));
     config.put("akka.remote.artery.canonical.hostname", "127.0.0.1");
     config.put("akka.remote.artery.canonical.port", arteryPort);
     config.put("akka.cluster.roles", List.of("worker", "gateway"));
@@ -56,6 +64,7 @@ final class StandaloneCommand implements Callable<Integer> {
     ActorSystem<Void> system = Processes.system(ConfigFactory.parseMap(config));
     return Processes.run("standalone", system, () -> {
       Processes.joinSelf(system);
+      Processes.seedDesiredState(system);
       // The worker first: it initialises the model region that the gateway then finds.
       Processes.await(WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())),
           "publishing the model catalog");

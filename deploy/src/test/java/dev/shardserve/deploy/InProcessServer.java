@@ -1,7 +1,6 @@
 package dev.shardserve.deploy;
 
 import akka.actor.typed.ActorSystem;
-import akka.http.javadsl.ServerBinding;
 import com.typesafe.config.ConfigFactory;
 import dev.shardserve.gateway.Gateway;
 import dev.shardserve.gateway.GatewaySettings;
@@ -20,6 +19,7 @@ import java.util.Map;
 final class InProcessServer implements AutoCloseable {
   final ActorSystem<Void> system;
   final int port;
+  final int adminPort;
   final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   InProcessServer(Path repo, Map<String, Object> extraConfig) {
@@ -33,20 +33,32 @@ final class InProcessServer implements AutoCloseable {
         "akka.cluster.roles", worker ? List.of("worker", "gateway") : List.of("gateway"),
         "shardserve.node.model-repository", repo.toAbsolutePath().toString(),
         "shardserve.gateway.host", "127.0.0.1",
-        "shardserve.gateway.port", 0));
+        "shardserve.gateway.port", 0,
+        "shardserve.gateway.admin-port", 0,
+        "shardserve.node.repository-poll-interval", "200ms"));
     config.putAll(extraConfig);
     system = Processes.system(ConfigFactory.parseMap(config));
     Processes.joinSelf(system);
+    Processes.seedDesiredState(system);
     if (worker) {
       Processes.await(WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())), "catalog");
     }
-    ServerBinding binding = Processes.await(
+    Gateway.Bindings bindings = Processes.await(
         Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())), "bind");
-    port = binding.localAddress().getPort();
+    port = bindings.inference().localAddress().getPort();
+    adminPort = bindings.admin().localAddress().getPort();
   }
 
   URI uri(String path) {
     return URI.create("http://127.0.0.1:" + port + path);
+  }
+
+  /** A request to the admin listener. */
+  HttpResponse<String> admin(String method, String path, String body) throws Exception {
+    return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+            .timeout(Duration.ofSeconds(60))
+            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+            .build(), HttpResponse.BodyHandlers.ofString());
   }
 
   HttpResponse<String> get(String path) throws Exception {

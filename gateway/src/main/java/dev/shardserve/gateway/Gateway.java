@@ -9,6 +9,10 @@ import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.settings.ParserSettings;
 import akka.http.javadsl.settings.ServerSettings;
 import akka.stream.Materializer;
+import dev.shardserve.concurrent.PlainFutures;
+import dev.shardserve.desired.DesiredStateStore;
+import dev.shardserve.desired.ModelConfigSource;
+import dev.shardserve.gateway.admin.AdminApi;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.gateway.routing.ModelRouter;
 import dev.shardserve.gateway.tfserving.TfServingApi;
@@ -20,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts the front door of a process: the route to model shards (a sharding proxy where this
- * node hosts no models) and the inference HTTP listener. The binding is unbound in Coordinated
+ * node hosts no models), the inference HTTP listener and the admin listener (its own port,
+ * loopback by default). The binding is unbound in Coordinated
  * Shutdown, letting requests in flight finish; a failed bind terminates the system.
  */
 public final class Gateway {
@@ -28,33 +33,46 @@ public final class Gateway {
 
   private Gateway() {}
 
-  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, GatewaySettings settings) {
+  /** The two listeners of a gateway: inference (TF Serving REST) and admin. */
+  public record Bindings(ServerBinding inference, ServerBinding admin) {}
+
+  public static CompletionStage<Bindings> start(ActorSystem<?> system, GatewaySettings settings) {
     ModelRouter router = ModelRouter.start(system);
     Materializer materializer = Materializer.matFromSystem(system);
     TfServingApi tfServing = new TfServingApi(router, settings, materializer);
+    AdminApi admin = new AdminApi(router, new DesiredStateStore(system, settings.controlTimeout()),
+        ModelConfigSource.of(system.settings().config(), System.getenv()), settings.controlTimeout(), materializer);
     ServerSettings server = ServerSettings.create(system.classicSystem())
         .withParserSettings(ParserSettings.forServer(system).withMaxContentLength(settings.maxRequestBytes()));
-    return Http.get(system).newServerAt(settings.host(), settings.port())
+    CompletionStage<ServerBinding> inference = bind(system, "inference API (TF Serving REST v1)", settings.host(),
+        settings.port(), server, request -> handle(tfServing::handle, materializer, request, "/v1/"));
+    CompletionStage<ServerBinding> adminBinding = bind(system, "admin API", settings.adminHost(),
+        settings.adminPort(), server, request -> handle(admin::handle, materializer, request, "/admin/"));
+    return inference.thenCombine(adminBinding, Bindings::new);
+  }
+
+  private static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String what, String host, int port,
+      ServerSettings server, akka.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
+    return PlainFutures.of(Http.get(system).newServerAt(host, port)
         .withSettings(server)
-        .bind((akka.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>>)
-            request -> handle(tfServing, materializer, request))
+        .bind(handler)
         .whenComplete((binding, error) -> {
           if (error != null) {
-            log.error("cannot bind the inference listener to {}:{}: {}", settings.host(), settings.port(),
-                error.toString());
+            log.error("cannot bind the {} to {}:{}: {}", what, host, port, error.toString());
             system.terminate();
           } else {
             binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
-            log.info("inference API (TF Serving REST v1) listening on {}", binding.localAddress());
+            log.info("{} listening on {}", what, binding.localAddress());
           }
-        });
+        }));
   }
 
-  private static CompletionStage<HttpResponse> handle(TfServingApi tfServing, Materializer materializer,
-      HttpRequest request) {
+  private static CompletionStage<HttpResponse> handle(
+      java.util.function.Function<HttpRequest, CompletionStage<HttpResponse>> api, Materializer materializer,
+      HttpRequest request, String prefix) {
     CompletionStage<HttpResponse> response;
     try {
-      response = request.getUri().path().startsWith("/v1/") ? tfServing.handle(request)
+      response = request.getUri().path().startsWith(prefix) ? api.apply(request)
           : CompletableFuture.completedFuture(notFound(request, materializer));
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);

@@ -13,7 +13,9 @@ public record GatewaySettings(
     long maxRequestBytes,
     Duration defaultDeadline,
     Duration maxDeadline,
-    Duration controlTimeout) {
+    Duration controlTimeout,
+    String adminHost,
+    int adminPort) {
 
   public GatewaySettings {
     if (port < 0 || port > 65535) {
@@ -26,6 +28,9 @@ public record GatewaySettings(
     if (defaultDeadline.isZero() || defaultDeadline.isNegative() || maxDeadline.compareTo(defaultDeadline) < 0) {
       throw new IllegalArgumentException("shardserve.gateway: need 0 < default-deadline <= max-deadline, was "
           + defaultDeadline + " and " + maxDeadline);
+    }
+    if (adminPort < 0 || adminPort > 65535) {
+      throw new IllegalArgumentException("shardserve.gateway.admin-port must be 0-65535, was " + adminPort);
     }
     if (controlTimeout.isZero() || controlTimeout.isNegative()) {
       throw new IllegalArgumentException("shardserve.gateway.control-timeout must be > 0, was " + controlTimeout);
@@ -40,10 +45,13 @@ public record GatewaySettings(
         c.getBytes("max-request-bytes"),
         c.getDuration("default-deadline"),
         c.getDuration("max-deadline"),
-        c.getDuration("control-timeout"));
+        c.getDuration("control-timeout"),
+        c.getString("admin-host"),
+        c.getInt("admin-port"));
   }
 
   public GatewaySettings withPort(int newPort) {
-    return new GatewaySettings(host, newPort, maxRequestBytes, defaultDeadline, maxDeadline, controlTimeout);
+    return new GatewaySettings(host, newPort, maxRequestBytes, defaultDeadline, maxDeadline, controlTimeout,
+        adminHost, adminPort);
   }
 }

@@ -145,9 +145,18 @@ public interface ModelProtocol {
     }
   }
 
-  record ModelStatus(List<VersionStatus> versions) implements StatusReply {
+  /**
+   * The versions a replica holds, newest first, and every version folder it sees on disk (so that
+   * the admin API can refuse a rollback to a version that does not exist).
+   */
+  record ModelStatus(List<VersionStatus> versions, java.util.SortedSet<Long> onDisk) implements StatusReply {
     public ModelStatus {
       versions = List.copyOf(versions);
+      onDisk = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(onDisk));
+    }
+
+    public ModelStatus(List<VersionStatus> versions) {
+      this(versions, new java.util.TreeSet<>());
     }
   }
 

@@ -3,6 +3,8 @@ package dev.shardserve.serialization;
 import akka.actor.typed.ActorRefResolver;
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
+import dev.shardserve.desired.DesiredState;
+import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.protocol.Feature;
 import dev.shardserve.protocol.ModelCatalog.NodeModels;
 import dev.shardserve.protocol.ModelProtocol;
@@ -42,6 +44,9 @@ public final class KryoRegistrations {
           r -> new ProtocolSerializers.ModelMetadataSerializer()),
       // distributed data values
       new Registration(120, "NodeModels", NodeModels.class, r -> new ProtocolSerializers.NodeModelsSerializer()),
+      new Registration(121, "DesiredState", DesiredState.class,
+          r -> new DesiredStateSerializers.DesiredStateSerializer()),
+      new Registration(122, "ModelSpec", ModelSpec.class, r -> new DesiredStateSerializers.ModelSpecSerializer()),
       // nested polymorphic values
       new Registration(130, "Latest", VersionSelector.Latest.class, r -> new ProtocolSerializers.LatestSerializer()),
       new Registration(131, "Specific", VersionSelector.Specific.class,

@@ -289,6 +289,10 @@ final class ProtocolSerializers {
         out.writeVarInt(v.errorCode() == null ? 0 : v.errorCode().wire(), true);
         out.writeString(v.errorMessage());
       }
+      out.writeVarInt(m.onDisk().size(), true);
+      for (long v : m.onDisk()) {
+        out.writeVarLong(v, true);
+      }
     }
 
     @Override
@@ -306,7 +310,12 @@ final class ProtocolSerializers {
             code == 0 ? null : ErrorCode.fromWire(code),
             in.readString()));
       }
-      return new ModelStatus(versions);
+      int d = in.readVarInt(true);
+      java.util.TreeSet<Long> onDisk = new java.util.TreeSet<>();
+      for (int i = 0; i < d; i++) {
+        onDisk.add(in.readVarLong(true));
+      }
+      return new ModelStatus(versions, onDisk);
     }
   }
 

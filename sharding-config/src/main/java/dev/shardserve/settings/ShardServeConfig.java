@@ -2,6 +2,9 @@ package dev.shardserve.settings;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Loads a process's configuration: command-line overrides, then {@code application.conf}, then
@@ -20,7 +23,24 @@ public final class ShardServeConfig {
         .withFallback(ConfigFactory.defaultApplication())
         .withFallback(ConfigFactory.parseResources(ShardServeConfig.class.getClassLoader(), AKKA_DEFAULTS))
         .withFallback(ConfigFactory.defaultReference());
-    return app.resolve();
+    return durable(app.resolve());
+  }
+
+  /**
+   * With {@code shardserve.data-dir} set, the desired state is durable: stored by LMDB in that
+   * folder (Akka's default folder name contains the Artery port, so with port 0 it would be lost
+   * on restart). Without it, the desired state lives in memory and in the other nodes.
+   */
+  static Config durable(Config config) {
+    String dir = config.getString("shardserve.data-dir");
+    if (dir.isBlank()) {
+      return config;
+    }
+    Path ddata = Path.of(dir).toAbsolutePath().resolve("ddata");
+    return ConfigFactory.parseMap(Map.of(
+            "akka.cluster.distributed-data.durable.keys", List.of(dev.shardserve.desired.DesiredState.KEY_ID),
+            "akka.cluster.distributed-data.durable.lmdb.dir", ddata.toString()))
+        .withFallback(config).resolve();
   }
 
   public static Config load() {

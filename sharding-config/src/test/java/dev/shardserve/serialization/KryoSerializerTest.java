@@ -86,10 +86,18 @@ class KryoSerializerTest {
         new Failure(ErrorCode.INVALID_INPUT, "bad input 'x'"),
         new ModelStatus(List.of(
             new VersionStatus(1, VersionState.AVAILABLE, null, ""),
-            new VersionStatus(2, VersionState.END, ErrorCode.MODEL_LOAD_FAILED, "corrupt"))),
+            new VersionStatus(2, VersionState.END, ErrorCode.MODEL_LOAD_FAILED, "corrupt")),
+            new java.util.TreeSet<>(Set.of(1L, 2L, 3L))),
         new ModelMetadata(7, Map.of("serving_default",
             new SignatureInfo("tensorflow/serving/predict", Map.of("x", info), Map.of("y", info)))),
-        new NodeModels(Set.of("a", "b")));
+        new NodeModels(Set.of("a", "b")),
+        new dev.shardserve.desired.DesiredState(false, new java.util.TreeMap<>(Map.of(
+            "a", dev.shardserve.desired.ModelSpec.DEFAULT,
+            "b", new dev.shardserve.desired.ModelSpec("/srv/b", new dev.shardserve.desired.VersionPolicy.Specific(
+                new java.util.TreeSet<>(Set.of(3L, 4L))), new java.util.TreeMap<>(Map.of("stable", 3L)), 1, true, false),
+            "c", dev.shardserve.desired.ModelSpec.DEFAULT.withPolicy(dev.shardserve.desired.VersionPolicy.All.INSTANCE)
+                .withReplicas(3)))),
+        dev.shardserve.desired.ModelSpec.DEFAULT);
   }
 
   @Test

@@ -1,25 +1,41 @@
 package dev.shardserve.node.repository;
 
 import akka.Done;
+import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.cluster.ddata.LWWMap;
+import akka.cluster.ddata.LWWRegister;
 import akka.cluster.ddata.SelfUniqueAddress;
 import akka.cluster.ddata.typed.javadsl.DistributedData;
 import akka.cluster.ddata.typed.javadsl.Replicator;
 import akka.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.typed.Cluster;
+import dev.shardserve.desired.DesiredState;
+import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.protocol.ModelCatalog;
 import dev.shardserve.protocol.ModelCatalog.NodeModels;
+import dev.shardserve.protocol.ModelProtocol;
+import dev.shardserve.protocol.ModelProtocol.StatusReply;
+import dev.shardserve.protocol.VersionSelector;
+import dev.shardserve.sharding.EntityIds;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Publishes the models this node's repository holds into {@link ModelCatalog} (Distributed
- * Data), under this node's address: at start, then whenever a scan finds a change. The gateway
- * routes only models that some member node has published. {@code firstPublished} completes
- * when the first write is in the local replica.
+ * Publishes the models this node serves into {@link ModelCatalog} (Distributed Data), under this
+ * node's address, and starts their replicas: the models named in the {@link DesiredState} (and
+ * loaded), plus the folders of the repository while discovery is on. It runs at start, on every
+ * poll and on every change of the desired state. Each served model's replicas are woken
+ * through sharding on every poll, so that models load when the node starts (as TF Serving loads
+ * its models) rather than on their first request, and a replica that stopped starts again. {@code firstPublished} completes when
+ * the first write is in the local replica.
  */
 public final class ModelCatalogPublisher {
   public interface Message {}
@@ -31,44 +47,119 @@ public final class ModelCatalogPublisher {
   private record Written(Replicator.UpdateResponse<LWWMap<String, NodeModels>> response, Set<String> models)
       implements Message {}
 
-  private ModelCatalogPublisher() {}
+  private record Desired(Replicator.SubscribeResponse<LWWRegister<DesiredState>> response) implements Message {}
+
+  private record GotDesired(Replicator.GetResponse<LWWRegister<DesiredState>> response) implements Message {}
+
+  private final ActorContext<Message> ctx;
+  private final ModelRepository repository;
+  private final ReplicatorMessageAdapter<Message, LWWMap<String, NodeModels>> catalog;
+  private final SelfUniqueAddress self;
+  private final String nodeKey;
+  private final CompletableFuture<Done> firstPublished;
+  private final ActorRef<StatusReply> ignore;
+  private DesiredState desired;
+  private Set<String> published;
+
+  private ModelCatalogPublisher(ActorContext<Message> ctx, ModelRepository repository,
+      ReplicatorMessageAdapter<Message, LWWMap<String, NodeModels>> catalog, CompletableFuture<Done> firstPublished) {
+    this.ctx = ctx;
+    this.repository = repository;
+    this.catalog = catalog;
+    this.self = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
+    this.nodeKey = Cluster.get(ctx.getSystem()).selfMember().address().toString();
+    this.firstPublished = firstPublished;
+    this.ignore = ctx.getSystem().ignoreRef();
+  }
 
   public static Behavior<Message> create(ModelRepository repository, Duration interval,
       CompletableFuture<Done> firstPublished) {
     return Behaviors.setup(ctx -> DistributedData.withReplicatorMessageAdapter(
-        (ReplicatorMessageAdapter<Message, LWWMap<String, NodeModels>> replicator) ->
-            Behaviors.withTimers(timers -> {
-              SelfUniqueAddress self = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
-              String nodeKey = Cluster.get(ctx.getSystem()).selfMember().address().toString();
-              timers.startTimerWithFixedDelay(Scan.INSTANCE, interval);
-              ctx.getSelf().tell(Scan.INSTANCE);
-              return publishing(ctx.getLog(), repository, replicator, self, nodeKey, null, firstPublished);
-            })));
+        (ReplicatorMessageAdapter<Message, LWWMap<String, NodeModels>> catalog) ->
+            DistributedData.withReplicatorMessageAdapter(
+                (ReplicatorMessageAdapter<Message, LWWRegister<DesiredState>> state) ->
+                    Behaviors.withTimers(timers -> {
+                      state.subscribe(DesiredState.KEY, Desired::new);
+                      state.askGet(replyTo -> new Replicator.Get<>(DesiredState.KEY, Replicator.readLocal(), replyTo),
+                          GotDesired::new);
+                      timers.startTimerWithFixedDelay(Scan.INSTANCE, interval);
+                      return new ModelCatalogPublisher(ctx, repository, catalog, firstPublished).behavior();
+                    }))));
   }
 
-  private static Behavior<Message> publishing(org.slf4j.Logger log, ModelRepository repository,
-      ReplicatorMessageAdapter<Message, LWWMap<String, NodeModels>> replicator, SelfUniqueAddress self,
-      String nodeKey, Set<String> published, CompletableFuture<Done> firstPublished) {
+  private Behavior<Message> behavior() {
     return Behaviors.receive(Message.class)
         .onMessageEquals(Scan.INSTANCE, () -> {
-          Set<String> models = Set.copyOf(repository.models());
-          if (!models.equals(published)) {
-            replicator.askUpdate(
-                replyTo -> new Replicator.Update<>(ModelCatalog.KEY, LWWMap.empty(), Replicator.writeLocal(), replyTo,
-                    map -> map.put(self, nodeKey, new NodeModels(models))),
-                response -> new Written(response, models));
+          publish();
+          return Behaviors.same();
+        })
+        .onMessage(GotDesired.class, m -> {
+          if (m.response() instanceof Replicator.GetSuccess<LWWRegister<DesiredState>> ok) {
+            desired = ok.dataValue().getValue();
+          } else if (desired == null) {
+            desired = DesiredState.INITIAL;
+          }
+          publish();
+          return Behaviors.same();
+        })
+        .onMessage(Desired.class, m -> {
+          if (m.response() instanceof Replicator.Changed<LWWRegister<DesiredState>> c) {
+            desired = c.dataValue().getValue();
+            publish();
           }
           return Behaviors.same();
         })
         .onMessage(Written.class, w -> {
           if (w.response() instanceof Replicator.UpdateSuccess) {
-            log.info("published models {} from {}", w.models(), repository.root());
+            ctx.getLog().info("published models {} (repository {})", w.models(), repository.root());
+            published = w.models();
             firstPublished.complete(Done.getInstance());
-            return publishing(log, repository, replicator, self, nodeKey, w.models(), firstPublished);
+          } else {
+            ctx.getLog().warn("could not publish the model catalog: {}", w.response());
           }
-          log.warn("could not publish the model catalog: {}", w.response());
           return Behaviors.same();
         })
         .build();
+  }
+
+  /** The models this node serves with their replica counts. */
+  static Map<String, Integer> served(DesiredState desired, Set<String> inRepository) {
+    Map<String, Integer> out = new TreeMap<>();
+    if (desired.discoverRepository()) {
+      for (String m : inRepository) {
+        if (!desired.models().containsKey(m)) {
+          out.put(m, ModelSpec.DEFAULT.replicas());
+        }
+      }
+    }
+    for (Map.Entry<String, ModelSpec> e : desired.models().entrySet()) {
+      if (e.getValue().loaded()) {
+        out.put(e.getKey(), e.getValue().replicas());
+      }
+    }
+    return out;
+  }
+
+  private void publish() {
+    if (desired == null) {
+      return;
+    }
+    Map<String, Integer> served = served(desired, repository.models());
+    Set<String> models = new TreeSet<>(served.keySet());
+    if (!models.equals(published)) {
+      catalog.askUpdate(
+          replyTo -> new Replicator.Update<>(ModelCatalog.KEY, LWWMap.empty(), Replicator.writeLocal(), replyTo,
+              map -> map.put(self, nodeKey, new NodeModels(models))),
+          response -> new Written(response, models));
+    }
+    // Every poll, not only on a change: a replica that stopped (its node left, it was
+    // passivated) is started again wherever sharding now places it.
+    ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
+    for (Map.Entry<String, Integer> e : served.entrySet()) {
+      for (int r = 0; r < e.getValue(); r++) {
+        sharding.entityRefFor(ModelProtocol.ENTITY_TYPE_KEY, EntityIds.of(e.getKey(), r))
+            .tell(new ModelProtocol.GetStatus(e.getKey(), VersionSelector.latest(), ignore));
+      }
+    }
   }
 }

@@ -18,6 +18,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Result;
@@ -34,8 +37,10 @@ import org.tensorflow.proto.TensorShapeProto;
 /**
  * One loaded version of a SavedModel (tag {@code serve}): its session, its signatures read from
  * the raw {@code SignatureDef}s, and {@link #run} on named tensors. Thread-safe: TensorFlow
- * sessions accept concurrent runs. Holds native memory: {@link #close} releases it and must be
- * called once no run is in flight.
+ * sessions accept concurrent runs. Holds native memory, released when the owner has
+ * {@link #close closed} it <em>and</em> the last run that {@link #acquire acquired} it has
+ * {@link #release released} it: a version retired while batches are in flight is closed after
+ * they finish, never under them.
  *
  * <p>TensorFlow Java validates every signature at load and rejects the whole model if one is
  * wrong; TensorFlow Serving loads such models (its {@code saved_model_half_plus_three} is one).
@@ -52,6 +57,10 @@ public final class LoadedModel implements AutoCloseable {
   private final Map<String, SignatureInfo> signatures;
   private final Map<String, Shape> placeholderShapes;
   private final Path scratchCopy;
+  /** The owner's reference plus one per run in flight; native memory is freed when it reaches 0. */
+  private final AtomicInteger references = new AtomicInteger(1);
+  private final AtomicBoolean ownerClosed = new AtomicBoolean();
+  private final CompletableFuture<Long> freed = new CompletableFuture<>();
 
   private LoadedModel(long version, SavedModelBundle bundle, Map<String, SignatureInfo> signatures,
       Path scratchCopy) {
@@ -337,9 +346,47 @@ public final class LoadedModel implements AutoCloseable {
     return (nl < 0 ? s : s.substring(0, nl)).trim();
   }
 
+  /** Takes a reference for one run; false once the model is closed and freed. */
+  public boolean acquire() {
+    while (true) {
+      int n = references.get();
+      if (n == 0) {
+        return false;
+      }
+      if (references.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /** Gives back a reference taken by {@link #acquire}. */
+  public void release() {
+    if (references.decrementAndGet() == 0) {
+      free();
+    }
+  }
+
+  /** The owner is done with this version: freed now if no run holds it, else after the last one. */
   @Override
   public void close() {
+    if (ownerClosed.compareAndSet(false, true)) {
+      release();
+    }
+  }
+
+  /** True once the session and its native memory have been released. */
+  public boolean isFreed() {
+    return freed.isDone();
+  }
+
+  /** Completes with the version once the session and its native memory have been released. */
+  public CompletableFuture<Long> whenFreed() {
+    return freed.copy();
+  }
+
+  private void free() {
     bundle.close();
+    freed.complete(version);
     if (scratchCopy != null) {
       deleteRecursively(scratchCopy);
     }

@@ -6,6 +6,10 @@ import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.Entity;
 import akka.cluster.sharding.typed.javadsl.EntityRef;
 import akka.actor.typed.javadsl.Behaviors;
+import dev.shardserve.concurrent.PlainFutures;
+import akka.cluster.ddata.LWWRegister;
+import dev.shardserve.desired.DesiredState;
+import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelProtocol;
 import dev.shardserve.protocol.ModelProtocol.Command;
@@ -16,6 +20,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -27,11 +32,15 @@ import java.util.function.Function;
 public final class ModelRouter {
   private final ClusterSharding sharding;
   private final ModelCatalogView catalog;
+  private final ReplicatedView<LWWRegister<DesiredState>> desired;
   private final String workerRole;
+  private final AtomicInteger next = new AtomicInteger();
 
-  private ModelRouter(ClusterSharding sharding, ModelCatalogView catalog, String workerRole) {
+  private ModelRouter(ClusterSharding sharding, ModelCatalogView catalog,
+      ReplicatedView<LWWRegister<DesiredState>> desired, String workerRole) {
     this.sharding = sharding;
     this.catalog = catalog;
+    this.desired = desired;
     this.workerRole = workerRole;
   }
 
@@ -45,7 +54,24 @@ public final class ModelRouter {
     sharding.init(Entity.of(ModelProtocol.ENTITY_TYPE_KEY, ctx -> Behaviors.<Command>stopped())
         .withRole(role)
         .withMessageExtractor(new ReplicaShardExtractor()));
-    return new ModelRouter(sharding, ModelCatalogView.start(system), role);
+    return new ModelRouter(sharding, ModelCatalogView.start(system),
+        ReplicatedView.start(system, DesiredState.KEY, null, "desired-state-view"), role);
+  }
+
+  public ModelCatalogView catalog() {
+    return catalog;
+  }
+
+  /** The desired state as this node last heard it. */
+  public DesiredState desired() {
+    LWWRegister<DesiredState> r = desired.get();
+    return r == null ? DesiredState.INITIAL : r.getValue();
+  }
+
+  /** How many replicas serve {@code model} (1 unless its spec says otherwise). */
+  public int replicas(String model) {
+    ModelSpec spec = desired().models().get(model);
+    return spec == null ? 1 : spec.replicas();
   }
 
   /**
@@ -63,12 +89,20 @@ public final class ModelRouter {
   }
 
   /**
-   * Asks replica 0 of {@code model}; completes with the reply, or with a {@link Failure} of
-   * {@code DEADLINE_EXCEEDED} when no answer came within {@code timeout}.
+   * Asks one replica of {@code model} (in turn); completes with the reply, or with a
+   * {@link Failure} of {@code DEADLINE_EXCEEDED} when no answer came within {@code timeout}.
    */
   public <R> CompletionStage<R> ask(String model, Function<ActorRef<R>, Command> command, Duration timeout,
       Function<Failure, R> onFailure) {
-    EntityRef<Command> ref = sharding.entityRefFor(ModelProtocol.ENTITY_TYPE_KEY, EntityIds.of(model, 0));
+    int replicas = replicas(model);
+    int replica = replicas == 1 ? 0 : Math.floorMod(next.getAndIncrement(), replicas);
+    return askReplica(model, replica, command, timeout, onFailure);
+  }
+
+  /** Asks replica {@code replica} of {@code model}, as {@link #ask}. */
+  public <R> CompletionStage<R> askReplica(String model, int replica, Function<ActorRef<R>, Command> command,
+      Duration timeout, Function<Failure, R> onFailure) {
+    EntityRef<Command> ref = sharding.entityRefFor(ModelProtocol.ENTITY_TYPE_KEY, EntityIds.of(model, replica));
     CompletableFuture<R> out = new CompletableFuture<>();
     PlainFutures.of(ref.<R>ask(command::apply, timeout)).whenComplete((reply, error) -> {
       if (error == null) {

@@ -15,7 +15,8 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import dev.shardserve.gateway.GatewaySettings;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.gateway.routing.ModelRouter;
-import dev.shardserve.gateway.routing.PlainFutures;
+import dev.shardserve.concurrent.PlainFutures;
+import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelName;
 import dev.shardserve.protocol.ModelProtocol.ExampleMethod;
 import dev.shardserve.protocol.ModelProtocol.Failure;
@@ -175,8 +176,14 @@ public final class TfServingApi {
     }
     return router.<StatusReply>ask(model, replyTo -> new GetStatus(model, version, replyTo),
             settings.controlTimeout(), f -> f)
-        .thenApply(reply -> reply instanceof ModelStatus s ? ok(ResponseWriter.status(s), -1)
-            : HttpErrors.of(((Failure) reply).code(), ((Failure) reply).message()));
+        .thenApply(reply -> {
+          if (reply instanceof ModelStatus s && !s.versions().isEmpty()) {
+            return ok(ResponseWriter.status(s), -1);
+          }
+          Failure f = reply instanceof Failure failure ? failure
+              : new Failure(ErrorCode.MODEL_NOT_FOUND, "Could not find any versions of model " + model);
+          return HttpErrors.of(f.code(), f.message());
+        });
   }
 
   private CompletionStage<HttpResponse> metadata(String model, VersionSelector version) {

@@ -1,4 +1,4 @@
-package dev.shardserve.gateway.routing;
+package dev.shardserve.concurrent;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;

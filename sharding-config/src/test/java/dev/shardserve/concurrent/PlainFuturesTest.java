@@ -1,4 +1,4 @@
-package dev.shardserve.gateway.routing;
+package dev.shardserve.concurrent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;

@@ -1,0 +1,142 @@
+package dev.shardserve.node.lifecycle;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Watches one model's base folder for version folders ({@code <base>/<number>/saved_model.pb}).
+ * A version is reported only once it is <em>stable</em>: its contents (every file's path, size
+ * and modification time) are the same in two consecutive scans, so a folder that is still being
+ * copied is never loaded half-written. The fingerprint also tells when a version's files changed
+ * after a failed load (a fixed folder is loaded again at once). A version folder that cannot be
+ * read is reported with its error, so that the status shows why it does not load.
+ *
+ * <p>Not thread-safe: one owner calls {@link #scan} (the model entity, from its load thread).
+ */
+public final class VersionScanner {
+  private static final Logger log = LoggerFactory.getLogger(VersionScanner.class);
+
+  /** A version folder as seen by a scan: its path and a fingerprint of its contents. */
+  public record Seen(Path dir, String fingerprint) {}
+
+  /** One scan: the stable versions, and every version folder on disk (stable or not). */
+  public record Scan(SortedMap<Long, Seen> stable, java.util.SortedSet<Long> onDisk) {}
+
+  private final Path base;
+  private final long settleMillis;
+  private Map<Long, String> previous;
+
+  /**
+   * @param settle on the first scan (there is no previous one to compare with), a version whose
+   *     newest file is older than this is taken as stable at once, so that a node starts serving
+   *     without waiting a poll interval
+   */
+  public VersionScanner(Path base, java.time.Duration settle) {
+    this.base = base;
+    this.settleMillis = settle.toMillis();
+  }
+
+  public Path base() {
+    return base;
+  }
+
+  /** The versions whose contents did not change since the previous scan, by number. */
+  public Scan scan() {
+    Map<Long, Seen> now = new HashMap<>();
+    if (Files.isDirectory(base)) {
+      try (Stream<Path> children = Files.list(base)) {
+        children.forEach(p -> {
+          Long v = parseVersion(p.getFileName().toString());
+          if (v == null) {
+            if (!p.getFileName().toString().startsWith(".")) {
+              log.debug("ignoring '{}' in {}: not a version number", p.getFileName(), base);
+            }
+            return;
+          }
+          if (Files.isDirectory(p) && Files.exists(p.resolve("saved_model.pb"))) {
+            now.put(v, new Seen(p, fingerprint(p)));
+          } else if (Files.isDirectory(p) && !Files.isReadable(p)) {
+            now.put(v, new Seen(p, "unreadable"));
+          }
+        });
+      } catch (IOException | RuntimeException e) {
+        log.warn("cannot list versions in {}: {}", base, e.toString());
+        return new Scan(Collections.emptySortedMap(), Collections.emptySortedSet());
+      }
+    }
+    SortedMap<Long, Seen> stable = new TreeMap<>();
+    Map<Long, String> fingerprints = new HashMap<>();
+    long settledBefore = System.currentTimeMillis() - settleMillis;
+    for (Map.Entry<Long, Seen> e : now.entrySet()) {
+      fingerprints.put(e.getKey(), e.getValue().fingerprint());
+      boolean unchanged = previous != null && e.getValue().fingerprint().equals(previous.get(e.getKey()));
+      boolean settled = previous == null && newestModification(e.getValue().dir()) < settledBefore;
+      if (unchanged || settled) {
+        stable.put(e.getKey(), e.getValue());
+      }
+    }
+    previous = fingerprints;
+    return new Scan(stable, new java.util.TreeSet<>(now.keySet()));
+  }
+
+  private static long newestModification(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files.mapToLong(p -> {
+        try {
+          return Files.getLastModifiedTime(p).toMillis();
+        } catch (IOException e) {
+          return Long.MAX_VALUE;
+        }
+      }).max().orElse(Long.MAX_VALUE);
+    } catch (IOException | RuntimeException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  /** Every file under {@code dir}: relative path, size and modification time, hashed. */
+  static String fingerprint(Path dir) {
+    StringBuilder sb = new StringBuilder();
+    try {
+      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+          sb.append(dir.relativize(file)).append(':').append(attrs.size()).append(':')
+              .append(attrs.lastModifiedTime().toMillis()).append('\n');
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFileFailed(Path file, IOException e) {
+          sb.append(dir.relativize(file)).append(":unreadable\n");
+          return FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException e) {
+      return "unreadable:" + e.getMessage();
+    }
+    // Sorted so that directory listing order does not matter.
+    String[] lines = sb.toString().split("\n");
+    java.util.Arrays.sort(lines);
+    return String.join("\n", lines);
+  }
+
+  /** TF Serving's version folder names: decimal digits, leading zeros allowed ({@code 00000123}). */
+  public static Long parseVersion(String name) {
+    if (name.isEmpty() || name.length() > 18 || !name.chars().allMatch(Character::isDigit)) {
+      return null;
+    }
+    return Long.parseLong(name);
+  }
+}
