@@ -36,7 +36,8 @@ public final class ShardServeConfig {
     if (dir.isBlank()) {
       return config;
     }
-    Path ddata = Path.of(dir).toAbsolutePath().resolve("ddata");
+    // Not named "ddata": Akka appends the system name and Artery port to a folder of that name.
+    Path ddata = Path.of(dir).toAbsolutePath().resolve("desired-state");
     return ConfigFactory.parseMap(Map.of(
             "akka.cluster.distributed-data.durable.keys", List.of(dev.shardserve.desired.DesiredState.KEY_ID),
             "akka.cluster.distributed-data.durable.lmdb.dir", ddata.toString()))
