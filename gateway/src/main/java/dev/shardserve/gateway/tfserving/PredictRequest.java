@@ -137,9 +137,8 @@ record PredictRequest(String signatureName, boolean rowFormat, Map<String, Tenso
         r.addValue(p, 0);
         out.put(name, r.finish(-1));
       }
-      if (out.isEmpty()) {
-        throw new BadRequest("'inputs' is an empty object: name at least one input");
-      }
+      // An empty object is a request for a signature without inputs (TF Serving's counter model
+      // has get_counter and reset_counter); a signature that has inputs names the missing one.
       return out;
     }
     JsonTensorReader r = new JsonTensorReader(SOLE_INPUT);

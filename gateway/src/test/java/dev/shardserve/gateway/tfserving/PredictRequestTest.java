@@ -88,7 +88,6 @@ class PredictRequestTest {
     assertMessage("{\"other\": 1}", "Missing 'instances' or 'inputs' key");
     assertMessage("[1]", "Is not object");
     assertMessage("{\"instances\": [99999999999999999999]}", "out of range");
-    assertMessage("{\"inputs\": {}}", "empty object");
     assertMessage("{\"instances\": [[[[[[[[[1]]]]]]]]]}", "nested too deeply");
   }
 
