@@ -231,6 +231,7 @@ class LifecycleHttpTest {
     assertAdminError(server.admin("GET", "/admin/models/nosuch", null), 404, "nosuch");
     assertAdminError(server.admin("POST", "/admin/models/nosuch/unload", null), 404, "nosuch");
     assertAdminError(server.admin("POST", "/admin/reload-config", null), 400, "model config file");
+    assertAdminError(server.admin("GET", "/admin/models/labeled/rollback", null), 405, "POST");
     // the admin API is not on the inference listener
     assertEquals(404, server.get("/admin/models").statusCode());
 

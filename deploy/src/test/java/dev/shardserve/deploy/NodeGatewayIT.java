@@ -36,6 +36,7 @@ class NodeGatewayIT {
   static final List<Process> processes = new ArrayList<>();
   static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   static int httpPort;
+  static int adminPort;
 
   @BeforeAll
   static void startCluster() throws Exception {
@@ -45,10 +46,16 @@ class NodeGatewayIT {
     int gatewayArtery = freePort();
     httpPort = freePort();
     String seed = "127.0.0.1:" + nodeArtery;
+    adminPort = freePort();
+    // The gateway holds the model config file (TF Serving's format) and seeds the desired state.
+    Path config = dir.resolve("models.config");
+    java.nio.file.Files.writeString(config, "model_config_list { config { name: 'half_plus_two' base_path: '"
+        + repo.resolve("half_plus_two") + "' } }");
     processes.add(start("node", "node", "--seed", seed, "--artery-port", Integer.toString(nodeArtery),
-        "--model-repo", repo.toString()));
+        "--model-repo", repo.toString(), "--data-dir", dir.resolve("node-data").toString()));
     processes.add(start("gateway", "gateway", "--seed", seed, "--artery-port", Integer.toString(gatewayArtery),
-        "--port", Integer.toString(httpPort), "--host", "127.0.0.1"));
+        "--port", Integer.toString(httpPort), "--host", "127.0.0.1", "--admin-port", Integer.toString(adminPort),
+        "--data-dir", dir.resolve("gateway-data").toString(), "--model-config", config.toString()));
     // The gateway answers once it has joined and the node's model catalog has reached it.
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
         .until(() -> predict("{\"instances\": [1.0]}").statusCode() == 200);
@@ -129,5 +136,21 @@ class NodeGatewayIT {
             + "/v1/models/missing:predict")).POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [1]}")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(404, missing.statusCode());
+  }
+
+  @Test
+  void adminLabel_setOnTheGateway_isServedByTheNodeProcess() throws Exception {
+    HttpResponse<String> r = client.send(java.net.http.HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + adminPort + "/admin/models/half_plus_two/labels/stable"))
+        .timeout(Duration.ofSeconds(30)).PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"version\": 1}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> client.send(
+        java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
+            + "/v1/models/half_plus_two/labels/stable:predict")).timeout(Duration.ofSeconds(30))
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"instances\": [1.0]}")).build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+    // The desired state is durable on the gateway's disk (LMDB through the jar's Add-Opens).
+    assertTrue(java.nio.file.Files.exists(dir.resolve("gateway-data/desired-state/data.mdb")));
   }
 }

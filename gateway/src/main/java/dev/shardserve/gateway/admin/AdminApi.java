@@ -107,8 +107,11 @@ public final class AdminApi {
       if (method.equals(HttpMethods.PUT)) {
         return setSpec(model, AdminJson.object(body), false);
       }
-    } else if ((m = ACTION.matcher(path)).matches() && method.equals(HttpMethods.POST)) {
+    } else if ((m = ACTION.matcher(path)).matches()) {
       String model = modelName(m.group(1));
+      if (!method.equals(HttpMethods.POST)) {
+        throw new MethodNotAllowed(method.value() + " is not allowed on " + path + ": use POST");
+      }
       switch (m.group(2)) {
         case "load":
           return setSpec(model, AdminJson.object(body), true);
