@@ -122,6 +122,7 @@ class LifecycleHttpTest {
       }));
     }
     long rssBefore = rssKb();
+    long heapBefore = Runtime.getRuntime().totalMemory() >> 20;
     List<Long> swapMillis = new ArrayList<>();
     try {
       for (long n = 2; n <= SWAPS + 1; n++) {
@@ -148,9 +149,10 @@ class LifecycleHttpTest {
       clients.shutdown();
     }
     long rssAfter = rssKb();
+    long heapAfter = Runtime.getRuntime().totalMemory() >> 20;
     System.out.printf("lifecycle: %d swaps under load, %d requests, %d failed; folder-to-first-answer ms %s; "
-        + "RSS before %d MiB, after %d MiB%n", SWAPS, sent.get(), failures.size(), swapMillis, rssBefore / 1024,
-        rssAfter / 1024);
+        + "RSS before %d MiB (heap committed %d MiB), after %d MiB (heap committed %d MiB)%n", SWAPS, sent.get(),
+        failures.size(), swapMillis, rssBefore / 1024, heapBefore, rssAfter / 1024, heapAfter);
     assertEquals(List.of(), failures.subList(0, Math.min(10, failures.size())));
     assertTrue(sent.get() > SWAPS * 10, "the load ran: " + sent.get());
   }
