@@ -267,6 +267,46 @@ class LifecycleHttpTest {
     }
   }
 
+  @Test
+  void configFile_seedsTheFirstStartOnly_andReloadConfigReplacesTheDesiredState() throws Exception {
+    Path repo3 = Files.createDirectories(tmp.resolve("repo3"));
+    HalfPlusTwoModel.write(repo3.resolve("a/1"));
+    HalfPlusTwoModel.write(repo3.resolve("b/1"));
+    HalfPlusTwoModel.write(repo3.resolve("stray/1"));
+    Path config = tmp.resolve("models3.conf");
+    Files.writeString(config, "models { a { labels { } }, b { } }");
+    Map<String, Object> settings = Map.of("shardserve.data-dir", tmp.resolve("data3").toString(),
+        "shardserve.model-config", config.toString());
+    try (InProcessServer s = new InProcessServer(repo3, settings)) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> s.post("/v1/models/b:predict", "{\"instances\": [1.0]}")
+          .statusCode() == 200);
+      assertEquals(404, s.post("/v1/models/stray:predict", "{\"instances\": [1.0]}").statusCode(),
+          "a config file names the models: other folders are not served");
+      assertEquals(200, s.admin("PUT", "/admin/models/a/labels/stable", "{\"version\": 1}").statusCode());
+    }
+    // Restart with a changed file: the stored desired state (with the admin's label) wins.
+    Files.writeString(config, "models { a { } }");
+    try (InProcessServer s = new InProcessServer(repo3, settings)) {
+      HttpResponse<String> r = s.admin("GET", "/admin/models/a", null);
+      assertEquals(1, JSON.readTree(r.body()).get("labels").get("stable").asLong(), r.body());
+      await().atMost(Duration.ofSeconds(60)).until(() -> s.post("/v1/models/b:predict", "{\"instances\": [1.0]}")
+          .statusCode() == 200);
+      // reload-config: the file's state replaces it; b is unloaded, a's label is gone.
+      r = s.admin("POST", "/admin/reload-config", null);
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals("[\"b\"]", JSON.readTree(r.body()).get("unloaded").toString(), r.body());
+      await().atMost(Duration.ofSeconds(10)).until(() -> s.post("/v1/models/b:predict", "{\"instances\": [1.0]}")
+          .statusCode() == 404);
+      assertEquals(0, JSON.readTree(s.admin("GET", "/admin/models/a", null).body()).get("labels").size());
+      // a bad file is refused with its error and changes nothing
+      Files.writeString(config, "models { a { replicas = -1 } }");
+      r = s.admin("POST", "/admin/reload-config", null);
+      assertEquals(400, r.statusCode(), r.body());
+      assertTrue(r.body().contains("replicas"), r.body());
+      assertEquals(200, s.post("/v1/models/a:predict", "{\"instances\": [1.0]}").statusCode());
+    }
+  }
+
   private static void assertError(Answer a, int status, String fragment) {
     assertEquals(status, a.status(), a.body());
     assertTrue(a.body().contains(fragment), a.body());

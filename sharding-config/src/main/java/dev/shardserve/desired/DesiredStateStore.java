@@ -73,7 +73,7 @@ public final class DesiredStateStore {
               return reg.withValue(self, next);
             }),
         timeout.plusSeconds(5), system.scheduler());
-    return plain(r).thenApply(resp -> {
+    return plain(r).thenCompose(resp -> flushed().thenApply(flushed -> resp)).thenApply(resp -> {
       if (resp instanceof Replicator.UpdateSuccess) {
         return new Written(written.join(), true);
       }
@@ -88,6 +88,21 @@ public final class DesiredStateStore {
       }
       throw new IllegalStateException("desired state not written: " + resp);
     });
+  }
+
+  /**
+   * Notifies this node's subscribers (its model replicas) now rather than at the next
+   * {@code notify-subscribers-interval}; completes once they have been sent the change (the
+   * replicator handles messages in order, so a Get answered after the flush comes after it).
+   * A request sent after an admin answer therefore meets the new state on this node; other
+   * nodes' replicas hear of it within their notify interval.
+   */
+  private CompletionStage<Object> flushed() {
+    replicator.tell(Replicator.flushChanges());
+    CompletionStage<Replicator.GetResponse<LWWRegister<DesiredState>>> r = AskPattern.ask(replicator,
+        replyTo -> new Replicator.Get<>(DesiredState.KEY, Replicator.readLocal(), replyTo),
+        timeout, system.scheduler());
+    return plain(r).thenApply(x -> (Object) x);
   }
 
   /** Writes {@code state} unless some state exists already (a config file seeds only the first start). */
