@@ -13,6 +13,7 @@ import dev.shardserve.concurrent.PlainFutures;
 import dev.shardserve.desired.DesiredStateStore;
 import dev.shardserve.desired.ModelConfigSource;
 import dev.shardserve.gateway.admin.AdminApi;
+import dev.shardserve.gateway.admission.Admission;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.gateway.routing.ModelRouter;
 import dev.shardserve.gateway.tfserving.TfServingApi;
@@ -39,7 +40,9 @@ public final class Gateway {
   public static CompletionStage<Bindings> start(ActorSystem<?> system, GatewaySettings settings) {
     ModelRouter router = ModelRouter.start(system);
     Materializer materializer = Materializer.matFromSystem(system);
-    TfServingApi tfServing = new TfServingApi(router, settings, materializer);
+    Admission admission = new Admission(Admission.Settings.fromConfig(
+        system.settings().config().getConfig("shardserve.gateway.admission")), System::nanoTime);
+    TfServingApi tfServing = new TfServingApi(router, admission, settings, materializer);
     AdminApi admin = new AdminApi(router, new DesiredStateStore(system, settings.controlTimeout()),
         ModelConfigSource.of(system.settings().config(), System.getenv()), settings.controlTimeout(), materializer);
     ServerSettings server = ServerSettings.create(system.classicSystem())

@@ -43,7 +43,7 @@ import java.util.TreeSet;
 public final class ModelConfigFile {
 
   private static final Set<String> MODEL_KEYS = Set.of("base-path", "version-policy", "labels", "replicas",
-      "stateful");
+      "stateful", "batching", "request-timeout");
 
   private ModelConfigFile() {}
 
@@ -144,7 +144,13 @@ public final class ModelConfigFile {
       int replicas = o.containsKey("replicas") ? SpecValues.replicas(o.get("replicas").unwrapped(),
           at + ".replicas") : 1;
       boolean stateful = o.containsKey("stateful") && bool(o.get("stateful"), at + ".stateful");
-      return new ModelSpec(base, policy, labels, replicas, stateful, true);
+      BatchingSpec batching = o.containsKey("batching")
+          ? SpecValues.batching(o.get("batching").unwrapped(), at + ".batching", BatchingSpec.DEFAULT)
+          : BatchingSpec.DEFAULT;
+      long timeout = o.containsKey("request-timeout")
+          ? SpecValues.timeoutMillis(o.get("request-timeout").unwrapped(), at + ".request-timeout")
+          : ModelSpec.DEFAULT_TIMEOUT_MILLIS;
+      return new ModelSpec(base, policy, labels, replicas, stateful, true, batching, timeout);
     } catch (IllegalArgumentException e) {
       throw e.getMessage().startsWith(at) ? e : new IllegalArgumentException(at + ": " + e.getMessage(), e);
     }

@@ -18,7 +18,10 @@ import java.util.TreeMap;
  *     {@code <model repository>/<name>}; a relative path is resolved against each node's
  *     model repository, so that nodes with different mount points share one desired state
  * @param stateful the model's answers depend on earlier calls: exactly one replica, requests run
- *     one at a time, never retried, no synthetic warm-up
+ *     one at a time, never batched, never retried, no synthetic warm-up
+ * @param batching how replicas batch requests
+ * @param requestTimeoutMillis the deadline of a request that sets none (header
+ *     {@code X-Request-Timeout-Ms}); TF Serving's REST default is 30 s
  */
 public record ModelSpec(
     String basePath,
@@ -26,11 +29,21 @@ public record ModelSpec(
     SortedMap<String, Long> labels,
     int replicas,
     boolean stateful,
-    boolean loaded) implements WireMessage {
+    boolean loaded,
+    BatchingSpec batching,
+    long requestTimeoutMillis) implements WireMessage {
 
   public static final int MAX_REPLICAS = 64;
 
+  public static final long DEFAULT_TIMEOUT_MILLIS = 30_000;
+  public static final long MAX_TIMEOUT_MILLIS = 600_000;
+
   public static final ModelSpec DEFAULT = new ModelSpec("", VersionPolicy.DEFAULT, new TreeMap<>(), 1, false, true);
+
+  public ModelSpec(String basePath, VersionPolicy policy, SortedMap<String, Long> labels, int replicas,
+      boolean stateful, boolean loaded) {
+    this(basePath, policy, labels, replicas, stateful, loaded, BatchingSpec.DEFAULT, DEFAULT_TIMEOUT_MILLIS);
+  }
 
   public ModelSpec {
     basePath = basePath == null ? "" : basePath;
@@ -51,14 +64,24 @@ public record ModelSpec(
     if (stateful && replicas != 1) {
       throw new IllegalArgumentException("a stateful model has exactly one replica, was " + replicas);
     }
+    Objects.requireNonNull(batching, "batching");
+    if (requestTimeoutMillis < 1 || requestTimeoutMillis > MAX_TIMEOUT_MILLIS) {
+      throw new IllegalArgumentException("request-timeout must be between 1 ms and 10 min, was "
+          + requestTimeoutMillis + " ms");
+    }
+  }
+
+  /** The batching a replica applies: a stateful model is never batched and runs one request at a time. */
+  public BatchingSpec effectiveBatching() {
+    return stateful ? BatchingSpec.SERIAL : batching;
   }
 
   public ModelSpec withPolicy(VersionPolicy p) {
-    return new ModelSpec(basePath, p, labels, replicas, stateful, loaded);
+    return new ModelSpec(basePath, p, labels, replicas, stateful, loaded, batching, requestTimeoutMillis);
   }
 
   public ModelSpec withLabels(Map<String, Long> l) {
-    return new ModelSpec(basePath, policy, new TreeMap<>(l), replicas, stateful, loaded);
+    return new ModelSpec(basePath, policy, new TreeMap<>(l), replicas, stateful, loaded, batching, requestTimeoutMillis);
   }
 
   public ModelSpec withLabel(String label, Long version) {
@@ -72,18 +95,26 @@ public record ModelSpec(
   }
 
   public ModelSpec withReplicas(int r) {
-    return new ModelSpec(basePath, policy, labels, r, stateful, loaded);
+    return new ModelSpec(basePath, policy, labels, r, stateful, loaded, batching, requestTimeoutMillis);
   }
 
   public ModelSpec withStateful(boolean s) {
-    return new ModelSpec(basePath, policy, labels, s ? 1 : replicas, s, loaded);
+    return new ModelSpec(basePath, policy, labels, s ? 1 : replicas, s, loaded, batching, requestTimeoutMillis);
   }
 
   public ModelSpec withBasePath(String b) {
-    return new ModelSpec(b, policy, labels, replicas, stateful, loaded);
+    return new ModelSpec(b, policy, labels, replicas, stateful, loaded, batching, requestTimeoutMillis);
   }
 
   public ModelSpec withLoaded(boolean l) {
-    return new ModelSpec(basePath, policy, labels, replicas, stateful, l);
+    return new ModelSpec(basePath, policy, labels, replicas, stateful, l, batching, requestTimeoutMillis);
+  }
+
+  public ModelSpec withBatching(BatchingSpec b) {
+    return new ModelSpec(basePath, policy, labels, replicas, stateful, loaded, b, requestTimeoutMillis);
+  }
+
+  public ModelSpec withRequestTimeoutMillis(long t) {
+    return new ModelSpec(basePath, policy, labels, replicas, stateful, loaded, batching, t);
   }
 }

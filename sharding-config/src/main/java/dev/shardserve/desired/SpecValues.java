@@ -88,6 +88,114 @@ public final class SpecValues {
     return (int) n;
   }
 
+  private static final java.util.Set<String> BATCHING_KEYS = java.util.Set.of("enabled", "max_batch_size",
+      "max_queue_delay", "max_queue_delay_us", "max_queued_requests", "allowed_batch_sizes", "parallel_batches",
+      "split_large_requests");
+
+  /**
+   * Batching settings over {@code base}: keys in HOCON ({@code max-batch-size}) or JSON
+   * ({@code max_batch_size}) spelling; {@code max_queue_delay} is a duration ({@code "2ms"}),
+   * {@code max_queue_delay_us} the same in microseconds.
+   */
+  public static BatchingSpec batching(Object v, String at, BatchingSpec base) {
+    if (!(v instanceof Map<?, ?> m)) {
+      throw new IllegalArgumentException(at + " must be an object, was " + v);
+    }
+    boolean enabled = base.enabled();
+    int maxBatch = base.maxBatchSize();
+    long delay = base.maxQueueDelayMicros();
+    int maxQueued = base.maxQueuedRequests();
+    List<Integer> allowed = base.allowedBatchSizes();
+    int parallel = base.parallelBatches();
+    boolean split = base.splitLargeRequests();
+    for (Map.Entry<?, ?> e : m.entrySet()) {
+      String key = String.valueOf(e.getKey()).replace('-', '_');
+      String field = at + "." + e.getKey();
+      Object value = e.getValue();
+      switch (key) {
+        case "enabled":
+          enabled = bool(value, field);
+          break;
+        case "max_batch_size":
+          maxBatch = (int) bounded(value, field, 1, 1_000_000);
+          break;
+        case "max_queue_delay":
+          delay = durationMicros(value, field);
+          break;
+        case "max_queue_delay_us":
+          delay = bounded(value, field, 0, 60_000_000L);
+          break;
+        case "max_queued_requests":
+          maxQueued = (int) bounded(value, field, 1, 1_000_000);
+          break;
+        case "allowed_batch_sizes": {
+          if (!(value instanceof List<?> l)) {
+            throw new IllegalArgumentException(field + " must be a list of sizes, was " + value);
+          }
+          List<Integer> sizes = new java.util.ArrayList<>();
+          for (Object o : l) {
+            sizes.add((int) bounded(o, field, 1, 1_000_000));
+          }
+          allowed = sizes;
+          break;
+        }
+        case "parallel_batches":
+          parallel = (int) bounded(value, field, 0, 1024);
+          break;
+        case "split_large_requests":
+          split = bool(value, field);
+          break;
+        default:
+          throw new IllegalArgumentException(at + ": unknown field '" + e.getKey() + "', expected one of "
+              + new java.util.TreeSet<>(BATCHING_KEYS));
+      }
+    }
+    try {
+      return new BatchingSpec(enabled, maxBatch, delay, maxQueued, allowed, parallel, split);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(at + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A duration ({@code "30s"}, {@code "500ms"}) in milliseconds, between 1 ms and 10 min. */
+  public static long timeoutMillis(Object v, String at) {
+    long micros = durationMicros(v, at);
+    if (micros < 1000 || micros > ModelSpec.MAX_TIMEOUT_MILLIS * 1000) {
+      throw new IllegalArgumentException(at + " must be between 1ms and 10m, was " + v);
+    }
+    return micros / 1000;
+  }
+
+  private static long durationMicros(Object v, String at) {
+    if (!(v instanceof String s)) {
+      throw new IllegalArgumentException(at + " must be a duration such as \"2ms\" or \"30s\", was " + v);
+    }
+    try {
+      long nanos = com.typesafe.config.ConfigFactory.parseMap(Map.of("d", s)).getDuration("d").toNanos();
+      if (nanos < 0) {
+        throw new IllegalArgumentException(at + " must not be negative, was " + s);
+      }
+      return nanos / 1000;
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new IllegalArgumentException(at + " must be a duration such as \"2ms\" or \"30s\", was \"" + s + "\"");
+    }
+  }
+
+  private static long bounded(Object v, String at, long min, long max) {
+    long n = integral(v, at);
+    if (n < min || n > max) {
+      throw new IllegalArgumentException(at + " must be between " + min + " and " + max + ", was " + n);
+    }
+    return n;
+  }
+
+  private static boolean bool(Object v, String at) {
+    if (!(v instanceof Boolean b)) {
+      throw new IllegalArgumentException(at + " must be true or false, was " + v);
+    }
+    return b;
+  }
+
   /** A version number: a non-negative integer, or a string of digits (as TF Serving's JSON renders int64). */
   public static long version(Object v, String at) {
     long n;

@@ -4,9 +4,12 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import dev.shardserve.desired.BatchingSpec;
 import dev.shardserve.desired.DesiredState;
 import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.desired.VersionPolicy;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -17,7 +20,8 @@ import java.util.TreeSet;
  * an older one wrote, and refuses, by name, a format it does not know.
  */
 final class DesiredStateSerializers {
-  private static final int FORMAT = 1;
+  /** 1: the lifecycle release; 2: adds batching and the request timeout. */
+  private static final int FORMAT = 2;
 
   private DesiredStateSerializers() {}
 
@@ -35,15 +39,12 @@ final class DesiredStateSerializers {
 
     @Override
     public DesiredState read(Kryo kryo, Input in, Class<? extends DesiredState> type) {
-      int format = in.readVarInt(true);
-      if (format != FORMAT) {
-        throw new KryoException("desired state written in format " + format + ", this release reads " + FORMAT);
-      }
+      int format = readFormat(in, "desired state");
       boolean discover = in.readBoolean();
       int n = in.readVarInt(true);
       TreeMap<String, ModelSpec> models = new TreeMap<>();
       for (int i = 0; i < n; i++) {
-        models.put(in.readString(), readSpec(in));
+        models.put(in.readString(), readSpec(in, format));
       }
       return new DesiredState(discover, models);
     }
@@ -58,12 +59,16 @@ final class DesiredStateSerializers {
 
     @Override
     public ModelSpec read(Kryo kryo, Input in, Class<? extends ModelSpec> type) {
-      int format = in.readVarInt(true);
-      if (format != FORMAT) {
-        throw new KryoException("model spec written in format " + format + ", this release reads " + FORMAT);
-      }
-      return readSpec(in);
+      return readSpec(in, readFormat(in, "model spec"));
     }
+  }
+
+  private static int readFormat(Input in, String what) {
+    int format = in.readVarInt(true);
+    if (format < 1 || format > FORMAT) {
+      throw new KryoException(what + " written in format " + format + ", this release reads 1.." + FORMAT);
+    }
+    return format;
   }
 
   static void writeSpec(Output out, ModelSpec s) {
@@ -89,9 +94,21 @@ final class DesiredStateSerializers {
     out.writeVarInt(s.replicas(), true);
     out.writeBoolean(s.stateful());
     out.writeBoolean(s.loaded());
+    BatchingSpec b = s.batching();
+    out.writeBoolean(b.enabled());
+    out.writeVarInt(b.maxBatchSize(), true);
+    out.writeVarLong(b.maxQueueDelayMicros(), true);
+    out.writeVarInt(b.maxQueuedRequests(), true);
+    out.writeVarInt(b.allowedBatchSizes().size(), true);
+    for (int size : b.allowedBatchSizes()) {
+      out.writeVarInt(size, true);
+    }
+    out.writeVarInt(b.parallelBatches(), true);
+    out.writeBoolean(b.splitLargeRequests());
+    out.writeVarLong(s.requestTimeoutMillis(), true);
   }
 
-  static ModelSpec readSpec(Input in) {
+  static ModelSpec readSpec(Input in, int format) {
     String base = in.readString();
     int kind = in.readByte();
     VersionPolicy policy;
@@ -122,6 +139,22 @@ final class DesiredStateSerializers {
     int replicas = in.readVarInt(true);
     boolean stateful = in.readBoolean();
     boolean loaded = in.readBoolean();
-    return new ModelSpec(base, policy, labels, replicas, stateful, loaded);
+    if (format < 2) {
+      return new ModelSpec(base, policy, labels, replicas, stateful, loaded);
+    }
+    boolean enabled = in.readBoolean();
+    int maxBatch = in.readVarInt(true);
+    long delay = in.readVarLong(true);
+    int maxQueued = in.readVarInt(true);
+    int sizes = in.readVarInt(true);
+    List<Integer> allowed = new ArrayList<>(sizes);
+    for (int i = 0; i < sizes; i++) {
+      allowed.add(in.readVarInt(true));
+    }
+    int parallel = in.readVarInt(true);
+    boolean split = in.readBoolean();
+    long timeout = in.readVarLong(true);
+    return new ModelSpec(base, policy, labels, replicas, stateful, loaded,
+        new BatchingSpec(enabled, maxBatch, delay, maxQueued, allowed, parallel, split), timeout);
   }
 }

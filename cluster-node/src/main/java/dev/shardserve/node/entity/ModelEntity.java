@@ -18,6 +18,10 @@ import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import dev.shardserve.desired.DesiredState;
 import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.node.NodeSettings;
+import dev.shardserve.node.batching.BatchMetrics;
+import dev.shardserve.node.batching.Batcher;
+import dev.shardserve.node.batching.RuntimePool;
+import dev.shardserve.node.batching.TensorRows;
 import dev.shardserve.node.lifecycle.VersionPlan;
 import dev.shardserve.node.lifecycle.VersionScanner;
 import dev.shardserve.node.lifecycle.Warmup;
@@ -42,7 +46,6 @@ import dev.shardserve.protocol.VersionSelector;
 import dev.shardserve.sharding.EntityIds;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -69,8 +72,10 @@ import java.util.function.Function;
  *       versions already serving keep serving.</li>
  * </ul>
  * Requests that name a version still loading wait (bounded) instead of failing. TensorFlow runs
- * on the runtime dispatcher, results come back by {@code pipeToSelf}; status is answered from
- * this actor's state, never behind inference. A stateful model runs one request at a time. On
+ * on the node's {@link RuntimePool} in batches formed by this replica's {@link Batcher}, results
+ * come back by {@code pipeToSelf}; status is answered from
+ * this actor's state, never behind inference. A stateful model runs one request at a time, never
+ * batched. On
  * stop or restart every version is closed, each after its runs in flight.
  */
 public final class ModelEntity {
@@ -93,9 +98,20 @@ public final class ModelEntity {
 
   private record Freed(long version) implements Command.Internal {}
 
-  private record Completed(ActorRef<InferReply> replyTo, InferReply reply) implements Command.Internal {}
+  /** A request waiting in the batcher: who to answer, the version it holds a reference on. */
+  private record Handle(ActorRef<InferReply> replyTo, LoadedModel model, String signature,
+      Function<LoadedModel, Map<String, Tensor>> alone, long enqueuedNanos, long deadlineNanos) {}
 
-  public static final String RUNTIME_DISPATCHER = "shardserve.node.runtime-dispatcher";
+  /** Requests that may share a batch: same version, signature, input names, dtypes and inner dimensions. */
+  private record GroupKey(long version, String signature, Map<String, String> inputs) {}
+
+  private record BatchDone(Batcher.Batch<Handle> batch, Map<String, Tensor> outputs, ErrorCode code, String error,
+      long computeNanos) implements Command.Internal {}
+
+  private enum BatchTick implements Command.Internal {
+    INSTANCE
+  }
+
   public static final String LOAD_DISPATCHER = "shardserve.node.load-dispatcher";
 
   /** One version as this replica holds it. */
@@ -128,7 +144,6 @@ public final class ModelEntity {
   private final ModelRepository repository;
   private final String model;
   private final int replica;
-  private final Executor runtime;
   private final Executor loader;
   private final Executor blocking;
 
@@ -144,9 +159,13 @@ public final class ModelEntity {
   private CompletableFuture<LoadedModel> pendingLoad;
   private Duration nextBackoff;
   private boolean passivating;
-  /** Stateful models: runs in progress (at most one) and the requests queued behind it. */
+  private TimerScheduler<Command> timers;
+  private final RuntimePool pool;
+  private final BatchMetrics metrics;
+  /** Requests wait here for a runtime thread; the spec's batching applies (a stateful model: one at a time). */
+  private final Batcher<Handle> batcher;
+  /** Batches running now (at most the spec's parallel-batches). */
   private int running;
-  private final ArrayDeque<Runnable> serialQueue = new ArrayDeque<>();
 
   public static Behavior<Command> create(String entityId, ActorRef<ClusterSharding.ShardCommand> shard,
       NodeSettings settings) {
@@ -166,10 +185,12 @@ public final class ModelEntity {
     this.repository = new ModelRepository(settings.modelRepository());
     this.model = EntityIds.model(entityId);
     this.replica = EntityIds.replica(entityId);
-    this.runtime = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(RUNTIME_DISPATCHER));
     this.loader = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(LOAD_DISPATCHER));
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     this.nextBackoff = settings.loadRetryMin();
+    this.pool = RuntimePool.get(ctx.getSystem());
+    this.metrics = BatchMetrics.of(model);
+    this.batcher = new Batcher<>(ModelSpec.DEFAULT.effectiveBatching(), System::nanoTime);
   }
 
   private Behavior<Command> start(TimerScheduler<Command> timers,
@@ -178,12 +199,17 @@ public final class ModelEntity {
     replicator.askGet(replyTo -> new Replicator.Get<>(DesiredState.KEY, Replicator.readLocal(), replyTo),
         GotState::new);
     timers.startTimerWithFixedDelay(Poll.INSTANCE, settings.pollInterval());
+    this.timers = timers;
     behavior = Behaviors.receive(Command.class)
         .onMessage(Infer.class, m -> request(m, m.version(), m.replyTo(), slot -> runInfer(m, slot)))
         .onMessage(InferExamples.class, m -> request(m, m.version(), m.replyTo(), slot -> runExamples(m, slot)))
         .onMessage(GetMetadata.class, this::onMetadata)
         .onMessage(GetStatus.class, this::onStatus)
-        .onMessage(Completed.class, this::onCompleted)
+        .onMessage(BatchDone.class, this::onBatchDone)
+        .onMessageEquals(BatchTick.INSTANCE, () -> {
+          dispatch();
+          return Behaviors.same();
+        })
         .onMessage(GotState.class, m -> {
           if (m.response() instanceof Replicator.GetSuccess<LWWRegister<DesiredState>> ok) {
             onDesired(ok.dataValue().getValue());
@@ -274,6 +300,9 @@ public final class ModelEntity {
     spec = desired.effective(model, inRepository || desired.models().containsKey(model));
     if (spec != null && replica >= spec.replicas()) {
       spec = null;
+    }
+    if (spec != null && !spec.effectiveBatching().equals(batcher.spec())) {
+      batcher.spec(spec.effectiveBatching());
     }
     long now = System.nanoTime();
     SortedSet<Long> wanted = spec == null ? new TreeSet<>() : spec.policy().select(new TreeSet<>(lastScan.stable().keySet()));
@@ -475,66 +504,169 @@ public final class ModelEntity {
   }
 
   private Behavior<Command> runInfer(Infer m, Slot slot) {
-    return run(slot, m.deadlineEpochMillis(), m.replyTo(), loaded -> loaded.run(m.signatureName(), m.inputs()));
+    LoadedModel loaded = slot.model;
+    Map<String, Tensor> inputs;
+    try {
+      inputs = loaded.prepare(m.signatureName(), m.inputs()); // each request checked alone
+    } catch (InferenceException e) {
+      m.replyTo().tell(new Failure(e.code(), e.getMessage()));
+      return Behaviors.same();
+    }
+    Object key = null;
+    int rows = commonRows(inputs);
+    if (rows > 0 && batcher.spec().enabled() && loaded.batchable(m.signatureName())) {
+      Map<String, String> shapes = new TreeMap<>();
+      inputs.forEach((name, t) -> shapes.put(name, TensorRows.innerKey(t)));
+      key = new GroupKey(slot.version, m.signatureName(), shapes);
+    }
+    return enqueue(m.replyTo(), loaded, m.signatureName(), null, key, inputs, key == null ? 1 : rows,
+        m.deadlineEpochMillis());
   }
 
   private Behavior<Command> runExamples(InferExamples m, Slot slot) {
-    return run(slot, m.deadlineEpochMillis(), m.replyTo(),
-        loaded -> loaded.runExamples(m.signatureName(), m.method(), m.examples(), m.context()));
+    return enqueue(m.replyTo(), slot.model, m.signatureName(),
+        loaded -> loaded.runExamples(m.signatureName(), m.method(), m.examples(), m.context()), null, Map.of(), 1,
+        m.deadlineEpochMillis());
+  }
+
+  /** The first dimension all inputs share, or -1 (a scalar, or inputs that disagree). */
+  private static int commonRows(Map<String, Tensor> inputs) {
+    int rows = -1;
+    for (Tensor t : inputs.values()) {
+      if (t.rank() == 0 || (rows >= 0 && t.shape()[0] != rows) || t.shape()[0] < 1) {
+        return -1;
+      }
+      rows = (int) t.shape()[0];
+    }
+    return rows;
   }
 
   /**
-   * Runs {@code work} on the runtime dispatcher with a reference on the version, so that a
-   * version retired meanwhile is closed only after this run; answers by {@code pipeToSelf}. A
-   * request whose deadline passed while it waited for a thread is not run.
+   * Queues a request, holding a reference on its version until it is answered (so a version
+   * retired meanwhile is closed only after its queued and running requests); a full queue
+   * answers OVERLOADED at once.
    */
-  private Behavior<Command> run(Slot slot, long deadlineEpochMillis, ActorRef<InferReply> replyTo,
-      Function<LoadedModel, Map<String, Tensor>> work) {
-    LoadedModel loaded = slot.model;
+  private Behavior<Command> enqueue(ActorRef<InferReply> replyTo, LoadedModel loaded, String signature,
+      Function<LoadedModel, Map<String, Tensor>> alone, Object key, Map<String, Tensor> inputs, int rows,
+      long deadlineEpochMillis) {
     if (!loaded.acquire()) {
-      replyTo.tell(new Failure(ErrorCode.UNAVAILABLE, model + " version " + slot.version + " was just unloaded"));
+      replyTo.tell(new Failure(ErrorCode.UNAVAILABLE, model + " version " + loaded.version() + " was just unloaded"));
       return Behaviors.same();
     }
-    long deadlineNanos = deadlineNanos(deadlineEpochMillis);
-    Runnable start = () -> {
-      running++;
-      CompletableFuture<InferReply> result = CompletableFuture.supplyAsync(() -> {
-        try {
-          if (System.nanoTime() - deadlineNanos > 0) {
-            return new Failure(ErrorCode.DEADLINE_EXCEEDED, "deadline exceeded before " + model + " could run it");
-          }
-          return new InferResult(loaded.version(), work.apply(loaded));
-        } catch (InferenceException e) {
-          return new Failure(e.code(), e.getMessage());
-        } finally {
-          loaded.release();
-        }
-      }, runtime);
-      ctx.pipeToSelf(result, (reply, error) -> new Completed(replyTo,
-          reply != null ? reply : new Failure(ErrorCode.INTERNAL, rootMessage(error))));
-    };
-    if (spec != null && spec.stateful() && running > 0) {
-      if (serialQueue.size() >= settings.maxPendingWhileLoading()) {
-        loaded.release();
-        replyTo.tell(new Failure(ErrorCode.OVERLOADED, model + " is stateful and runs one request at a time; "
-            + serialQueue.size() + " already wait"));
-      } else {
-        serialQueue.add(start);
-      }
-    } else {
-      start.run();
+    long now = System.nanoTime();
+    Handle h = new Handle(replyTo, loaded, signature, alone, now, deadlineNanos(deadlineEpochMillis));
+    Batcher.Refusal refused = batcher.offer(h, key, inputs, rows, h.deadlineNanos());
+    if (refused == Batcher.Refusal.FULL) {
+      loaded.release();
+      metrics.reject(BatchMetrics.Reject.QUEUE_FULL);
+      replyTo.tell(new Failure(ErrorCode.OVERLOADED, model + " has " + batcher.queuedRequests()
+          + " requests queued, its max-queued-requests"));
+      return Behaviors.same();
     }
+    if (refused == Batcher.Refusal.TOO_LARGE) {
+      loaded.release();
+      metrics.reject(BatchMetrics.Reject.TOO_LARGE);
+      replyTo.tell(new Failure(ErrorCode.INVALID_INPUT, "the request has " + rows + " rows, more than "
+          + model + "'s max-batch-size of " + batcher.spec().maxBatchSize() + ", and split-large-requests is off"));
+      return Behaviors.same();
+    }
+    metrics.requests.increment();
+    dispatch();
     return Behaviors.same();
   }
 
-  private Behavior<Command> onCompleted(Completed m) {
-    running--;
-    m.replyTo().tell(m.reply());
-    Runnable next = serialQueue.poll();
-    if (next != null) {
-      next.run();
+  /**
+   * Answers expired requests (never run), starts ready batches while fewer than
+   * parallel-batches run, and sets a timer for the next group that becomes ready.
+   */
+  private void dispatch() {
+    for (Batcher.Failed<Handle> f : batcher.expire()) {
+      metrics.reject(BatchMetrics.Reject.DEADLINE_EXPIRED);
+      finish(f, null);
     }
+    int parallel = batcher.spec().parallelBatches() > 0 ? batcher.spec().parallelBatches() : pool.threads();
+    while (running < parallel) {
+      Batcher.Batch<Handle> b = batcher.next();
+      if (b == null) {
+        break;
+      }
+      start(b);
+    }
+    metrics.queueLength.set(batcher.queuedRequests());
+    long next = batcher.nextReadyNanos();
+    if (running < parallel && next != Long.MAX_VALUE) {
+      long delay = Math.max(next - System.nanoTime(), 0);
+      timers.startSingleTimer(BatchTick.INSTANCE, Duration.ofNanos(Math.max(delay, 100_000)));
+    }
+  }
+
+  /** Runs a batch on a runtime thread, in this model's turn; the result comes back as {@link BatchDone}. */
+  private void start(Batcher.Batch<Handle> batch) {
+    running++;
+    long now = System.nanoTime();
+    metrics.batches.increment();
+    metrics.batchRows.recordValue(batch.rows());
+    List<Handle> handles = batch.handles();
+    for (Handle h : handles) {
+      metrics.queueWaitMicros.recordValue(Math.max(0, (now - h.enqueuedNanos()) / 1000));
+    }
+    Handle first = handles.get(0);
+    LoadedModel loaded = first.model();
+    CompletableFuture<BatchDone> done = new CompletableFuture<>();
+    pool.submit(model, () -> {
+      long t0 = System.nanoTime();
+      boolean allExpired = true;
+      for (Handle h : handles) {
+        allExpired &= t0 - h.deadlineNanos() > 0;
+      }
+      if (allExpired) {
+        done.complete(new BatchDone(batch, null, ErrorCode.DEADLINE_EXCEEDED,
+            "deadline exceeded before " + model + " could run it", 0));
+        return;
+      }
+      try {
+        Map<String, Tensor> outputs = first.alone() != null ? first.alone().apply(loaded)
+            : loaded.run(first.signature(), batch.inputs());
+        done.complete(new BatchDone(batch, outputs, null, null, System.nanoTime() - t0));
+      } catch (InferenceException e) {
+        done.complete(new BatchDone(batch, null, e.code(), e.getMessage(), System.nanoTime() - t0));
+      } catch (RuntimeException e) {
+        done.complete(new BatchDone(batch, null, ErrorCode.INTERNAL, rootMessage(e), System.nanoTime() - t0));
+      }
+    });
+    ctx.pipeToSelf(done, (d, e) -> d != null ? d
+        : new BatchDone(batch, null, ErrorCode.INTERNAL, rootMessage(e), 0));
+  }
+
+  private Behavior<Command> onBatchDone(BatchDone d) {
+    running--;
+    if (d.computeNanos() > 0) {
+      metrics.computeMicros.recordValue(d.computeNanos() / 1000);
+    }
+    List<Batcher.Outcome<Handle>> outcomes = d.outputs() != null
+        ? batcher.complete(d.batch(), d.outputs(), d.computeNanos())
+        : batcher.fail(d.batch(), d.error());
+    for (Batcher.Outcome<Handle> o : outcomes) {
+      finish(o, d.code());
+    }
+    dispatch();
     return Behaviors.same();
+  }
+
+  /** Answers one request, once, and gives back its reference on the version. */
+  private void finish(Batcher.Outcome<Handle> o, ErrorCode code) {
+    Handle h = o.handle();
+    if (o instanceof Batcher.Done<Handle> ok) {
+      h.replyTo().tell(new InferResult(h.model().version(), ok.outputs()));
+    } else {
+      Batcher.Failed<Handle> f = (Batcher.Failed<Handle>) o;
+      if (!f.expired() && code != ErrorCode.DEADLINE_EXCEEDED) {
+        metrics.reject(BatchMetrics.Reject.FAILED);
+      }
+      h.replyTo().tell(new Failure(f.expired() ? ErrorCode.DEADLINE_EXCEEDED : code == null ? ErrorCode.INTERNAL
+          : code, f.expired() ? "deadline exceeded while queued for " + model : f.reason()));
+    }
+    h.model().release();
   }
 
   private Behavior<Command> onMetadata(GetMetadata m) {
@@ -608,6 +740,11 @@ public final class ModelEntity {
 
   /** Closes every version (each after its runs in flight), and a load whose result will never be handled. */
   private Behavior<Command> release() {
+    for (Handle h : batcher.clear()) {
+      h.replyTo().tell(new Failure(ErrorCode.UNAVAILABLE, "replica " + replica + " of " + model
+          + " stopped before it could run the request"));
+      h.model().release();
+    }
     for (Slot s : slots.values()) {
       if (s.model != null) {
         ctx.getLog().info("closing {} version {}", model, s.version);

@@ -218,6 +218,45 @@ public final class LoadedModel implements AutoCloseable {
   }
 
   /**
+   * Checks and converts one request's inputs for signature {@code key} (names, dtype conversion,
+   * shape against the graph), keyed by input alias, without running: each request of a batch is
+   * checked alone, so that one bad request fails alone. Throws {@link InferenceException}.
+   */
+  public Map<String, Tensor> prepare(String key, Map<String, Tensor> inputs) {
+    SignatureInfo sig = signature(key);
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Tensor> e : bindInputs(key, sig, inputs).entrySet()) {
+      out.put(e.getKey(), checked(e.getKey(), sig.inputs().get(e.getKey()), e.getValue()));
+    }
+    return out;
+  }
+
+  /**
+   * True when signature {@code key} has a batch dimension: every input and output has a known
+   * rank of at least 1 and an unknown first dimension, so requests can be concatenated along it.
+   */
+  public boolean batchable(String key) {
+    SignatureInfo sig = signatures.get(key);
+    if (sig == null || sig.inputs().isEmpty() || sig.outputs().isEmpty()) {
+      return false;
+    }
+    for (Map<String, TensorInfo> infos : List.of(sig.inputs(), sig.outputs())) {
+      for (TensorInfo t : infos.values()) {
+        if (t.unknownRank() || t.shape().length == 0 || t.shape()[0] != -1) {
+          return false;
+        }
+      }
+    }
+    for (TensorInfo t : sig.inputs().values()) {
+      Shape graph = placeholderShapes.get(t.name());
+      if (graph != null && !graph.isUnknown() && (graph.numDimensions() == 0 || graph.size(0) != -1)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
    * Classify or regress: the examples (with context features merged in) are serialized as
    * {@code tf.Example} protos and fed to the signature's one string input.
    */

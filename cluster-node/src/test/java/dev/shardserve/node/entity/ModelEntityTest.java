@@ -87,7 +87,8 @@ class ModelEntityTest {
 
   @Test
   void infer_loadsTheNewestVersionAndAnswersFromIt() {
-    InferResult r = assertInstanceOf(InferResult.class, infer("half_plus_two", VersionSelector.latest(), deadline()));
+    InferReply reply = infer("half_plus_two", VersionSelector.latest(), deadline());
+    InferResult r = assertInstanceOf(InferResult.class, reply, reply::toString);
     assertEquals(7, r.version());
     assertArrayEquals(new float[] {1f, 2f, 5f}, r.outputs().get("y").floats());
   }

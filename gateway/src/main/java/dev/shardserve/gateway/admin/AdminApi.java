@@ -47,7 +47,8 @@ import java.util.regex.Pattern;
  * <pre>
  * GET    /admin/models                      models with spec and each replica's version states
  * GET    /admin/models/{m}
- * PUT    /admin/models/{m}                  set base_path, version_policy, labels, replicas, stateful
+ * PUT    /admin/models/{m}                  set base_path, version_policy, labels, replicas, stateful,
+ *                                           batching, request_timeout
  * POST   /admin/models/{m}/load             serve the model (optionally with the same fields)
  * POST   /admin/models/{m}/unload           stop serving it (its spec is kept)
  * PUT    /admin/models/{m}/labels/{label}   {"version": v}: the version must be AVAILABLE
@@ -61,7 +62,7 @@ public final class AdminApi {
   private static final Pattern ACTION = Pattern.compile("/admin/models/([^/]+)/(load|unload|rollback)");
   private static final Pattern LABEL = Pattern.compile("/admin/models/([^/]+)/labels/([^/]+)");
   private static final Set<String> SPEC_FIELDS = Set.of("base_path", "version_policy", "labels", "replicas",
-      "stateful");
+      "stateful", "batching", "request_timeout", "request_timeout_ms");
   private static final long MAX_BODY = 1 << 20;
 
   private final ModelRouter router;
@@ -324,6 +325,16 @@ public final class AdminApi {
             throw new IllegalArgumentException("stateful must be true or false, was " + v);
           }
           s = s.withStateful(b);
+          break;
+        case "batching":
+          s = s.withBatching(SpecValues.batching(v, "batching", s.batching()));
+          break;
+        case "request_timeout":
+          s = s.withRequestTimeoutMillis(SpecValues.timeoutMillis(v, "request_timeout"));
+          break;
+        case "request_timeout_ms":
+          s = s.withRequestTimeoutMillis(SpecValues.timeoutMillis(v instanceof Number n ? n.longValue() + "ms" : v,
+              "request_timeout_ms"));
           break;
         default:
           throw new IllegalStateException(e.getKey());

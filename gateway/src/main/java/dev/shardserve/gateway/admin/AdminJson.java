@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
+import dev.shardserve.desired.BatchingSpec;
 import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.desired.VersionPolicy;
 import dev.shardserve.protocol.ModelProtocol.ModelStatus;
@@ -107,6 +108,21 @@ final class AdminJson {
     g.writeEndObject();
     g.writeNumberField("replicas", s.replicas());
     g.writeBooleanField("stateful", s.stateful());
+    BatchingSpec b = s.batching();
+    g.writeObjectFieldStart("batching");
+    g.writeBooleanField("enabled", b.enabled());
+    g.writeNumberField("max_batch_size", b.maxBatchSize());
+    g.writeNumberField("max_queue_delay_us", b.maxQueueDelayMicros());
+    g.writeNumberField("max_queued_requests", b.maxQueuedRequests());
+    g.writeArrayFieldStart("allowed_batch_sizes");
+    for (int size : b.allowedBatchSizes()) {
+      g.writeNumber(size);
+    }
+    g.writeEndArray();
+    g.writeNumberField("parallel_batches", b.parallelBatches());
+    g.writeBooleanField("split_large_requests", b.splitLargeRequests());
+    g.writeEndObject();
+    g.writeNumberField("request_timeout_ms", s.requestTimeoutMillis());
     if (m.replicas() != null) {
       g.writeArrayFieldStart("replica_status");
       for (int r = 0; r < m.replicas().size(); r++) {

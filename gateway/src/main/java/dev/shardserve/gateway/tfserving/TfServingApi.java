@@ -12,7 +12,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
+import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.gateway.GatewaySettings;
+import dev.shardserve.gateway.admission.Admission;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.gateway.routing.ModelRouter;
 import dev.shardserve.concurrent.PlainFutures;
@@ -58,11 +60,13 @@ public final class TfServingApi {
       .build();
 
   private final ModelRouter router;
+  private final Admission admission;
   private final GatewaySettings settings;
   private final Materializer materializer;
 
-  public TfServingApi(ModelRouter router, GatewaySettings settings, Materializer materializer) {
+  public TfServingApi(ModelRouter router, Admission admission, GatewaySettings settings, Materializer materializer) {
     this.router = router;
+    this.admission = admission;
     this.settings = settings;
     this.materializer = materializer;
   }
@@ -97,7 +101,7 @@ public final class TfServingApi {
     }
     Duration timeout;
     try {
-      timeout = timeout(request);
+      timeout = timeout(request, model);
     } catch (BadRequest e) {
       return done(HttpErrors.badRequest(e.getMessage()));
     }
@@ -106,7 +110,20 @@ public final class TfServingApi {
       request.discardEntityBytes(materializer);
       return done(HttpErrors.of(unroutable.code(), unroutable.message()));
     }
+    Optional<Admission.Permit> admitted = admission.tryAcquire(model);
+    if (admitted.isEmpty()) {
+      request.discardEntityBytes(materializer);
+      return done(HttpErrors.of(ErrorCode.OVERLOADED, model + " is at its concurrency limit of "
+          + admission.limit(model) + " requests in flight; retry later"));
+    }
+    Admission.Permit permit = admitted.get();
     long deadline = System.currentTimeMillis() + timeout.toMillis();
+    return infer(request, model, version, verb, deadline, timeout).whenComplete((response, error) ->
+        permit.completed(error != null ? 500 : response.status().intValue()));
+  }
+
+  private CompletionStage<HttpResponse> infer(HttpRequest request, String model, VersionSelector version, String verb,
+      long deadline, Duration timeout) {
     return readBody(request).thenCompose(body -> {
       if (body.rejection() != null) {
         return done(body.rejection());
@@ -223,10 +240,13 @@ public final class TfServingApi {
     return VersionSelector.latest();
   }
 
-  private Duration timeout(HttpRequest request) {
+  /** The header's deadline, else the model's {@code request-timeout}, else the gateway's default. */
+  private Duration timeout(HttpRequest request, String model) {
     Optional<akka.http.javadsl.model.HttpHeader> h = request.getHeader(TIMEOUT_HEADER);
     if (h.isEmpty()) {
-      return settings.defaultDeadline();
+      ModelSpec spec = router.desired().models().get(model);
+      return spec != null ? Duration.ofMillis(Math.min(spec.requestTimeoutMillis(), settings.maxDeadline().toMillis()))
+          : settings.defaultDeadline();
     }
     String value = h.get().value().trim();
     long ms;

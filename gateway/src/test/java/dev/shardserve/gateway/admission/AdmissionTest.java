@@ -1,0 +1,68 @@
+package dev.shardserve.gateway.admission;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The limiter wiring, on a fake clock. */
+class AdmissionTest {
+  long now = 0;
+
+  Admission admission(int initial) {
+    return new Admission(new Admission.Settings(true, initial, 2, 200), () -> now);
+  }
+
+  /** One round: as many requests as the limit admits, all answered after {@code latencyMillis}. */
+  int round(Admission a, long latencyMillis) {
+    List<Admission.Permit> permits = new ArrayList<>();
+    for (Optional<Admission.Permit> p; (p = a.tryAcquire("m")).isPresent(); ) {
+      permits.add(p.get());
+    }
+    now += latencyMillis * 1_000_000L;
+    permits.forEach(Admission.Permit::success);
+    return permits.size();
+  }
+
+  @Test
+  void overTheLimit_isRefusedAtOnce_andAReleasedPermitAdmitsAgain() {
+    Admission a = admission(4);
+    List<Admission.Permit> held = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      held.add(a.tryAcquire("m").orElseThrow());
+    }
+    assertTrue(a.tryAcquire("m").isEmpty(), "the fifth is over the limit of 4");
+    assertTrue(a.tryAcquire("other").isPresent(), "limits are per model");
+    held.get(0).ignore();
+    assertTrue(a.tryAcquire("m").isPresent());
+  }
+
+  @Test
+  void theLimitShrinksWhenLatencyRises() {
+    Admission a = admission(20);
+    for (int i = 0; i < 300; i++) {
+      round(a, 1);
+    }
+    int steady = a.limit("m");
+    // Gradient2 compares the latest latency with its long-term average (600 samples): the
+    // limit falls in the first rounds after latency rises, before the average catches up.
+    round(a, 40);
+    round(a, 40);
+    int congested = a.limit("m");
+    assertTrue(congested < steady, "limit at steady latency " + steady + ", after latency rose " + congested);
+  }
+
+  @Test
+  void dropsAndClientErrors_areReportedByStatus() {
+    Admission a = admission(4);
+    Admission.Permit p = a.tryAcquire("m").orElseThrow();
+    assertEquals(1, a.inflight("m"));
+    p.completed(400);
+    assertEquals(0, a.inflight("m"));
+    a.tryAcquire("m").orElseThrow().completed(503);
+    assertEquals(0, a.inflight("m"));
+  }
+}
