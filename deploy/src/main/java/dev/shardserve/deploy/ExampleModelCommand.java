@@ -1,6 +1,7 @@
 package dev.shardserve.deploy;
 
 import dev.shardserve.node.examples.HalfPlusTwoModel;
+import dev.shardserve.node.examples.MlpModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -8,8 +9,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "example-model", mixinStandardHelpOptions = true,
-    description = "Write the half-plus-two example SavedModel (y = 0.5x + 2; predict, regress and classify "
-        + "signatures, like TF Serving's test model) with TensorFlow Java, as OUT/<version>.")
+    description = "Write an example SavedModel with TensorFlow Java, as OUT/<version>: half_plus_two "
+        + "(y = 0.5x + 2; predict, regress and classify signatures, like TF Serving's test model) or mlp "
+        + "(784-512-512-10 perceptron with seeded weights, input x [-1, 784], output probabilities [-1, 10]).")
 final class ExampleModelCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", defaultValue = "${env:SHARDSERVE_EXAMPLE_OUT:-models/half_plus_two}",
       description = "The model folder to write into (env SHARDSERVE_EXAMPLE_OUT; default ${DEFAULT-VALUE}).")
@@ -19,8 +21,19 @@ final class ExampleModelCommand implements Callable<Integer> {
       description = "Version number (env SHARDSERVE_EXAMPLE_VERSION; default ${DEFAULT-VALUE}).")
   long version;
 
+  @Option(names = "--kind", defaultValue = "half_plus_two",
+      description = "half_plus_two or mlp (default ${DEFAULT-VALUE}).")
+  String kind;
+
+  @Option(names = "--seed", defaultValue = "42", description = "Weights seed of the mlp (default ${DEFAULT-VALUE}).")
+  long seed;
+
   @Override
   public Integer call() {
+    if (!kind.equals("half_plus_two") && !kind.equals("mlp")) {
+      System.err.println("--kind must be half_plus_two or mlp, was '" + kind + "'");
+      return 2;
+    }
     if (version < 0) {
       System.err.println("--model-version must be >= 0, was " + version);
       return 2;
@@ -30,7 +43,11 @@ final class ExampleModelCommand implements Callable<Integer> {
       System.err.println("'" + dir + "' already exists: not overwriting it");
       return 2;
     }
-    HalfPlusTwoModel.write(dir);
+    if (kind.equals("mlp")) {
+      MlpModel.write(dir, seed);
+    } else {
+      HalfPlusTwoModel.write(dir);
+    }
     System.out.println("wrote " + dir.toAbsolutePath());
     return 0;
   }

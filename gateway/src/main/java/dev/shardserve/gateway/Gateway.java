@@ -41,7 +41,7 @@ public final class Gateway {
     ModelRouter router = ModelRouter.start(system);
     Materializer materializer = Materializer.matFromSystem(system);
     Admission admission = new Admission(Admission.Settings.fromConfig(
-        system.settings().config().getConfig("shardserve.gateway.admission")), System::nanoTime);
+        system.settings().config().getConfig("shardserve.gateway.admission")), System::nanoTime, router::replicas);
     TfServingApi tfServing = new TfServingApi(router, admission, settings, materializer);
     AdminApi admin = new AdminApi(router, new DesiredStateStore(system, settings.controlTimeout()),
         ModelConfigSource.of(system.settings().config(), System.getenv()), settings.controlTimeout(), materializer);
@@ -88,7 +88,7 @@ public final class Gateway {
   }
 
   private static HttpResponse notFound(HttpRequest request, Materializer materializer) {
-    request.discardEntityBytes(materializer);
+    dev.shardserve.gateway.tfserving.Bodies.discard(request, materializer);
     return HttpErrors.of(StatusCodes.NOT_FOUND, "Not found: " + request.method().value() + " "
         + request.getUri().path());
   }

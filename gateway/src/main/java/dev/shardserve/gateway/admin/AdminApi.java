@@ -87,8 +87,8 @@ public final class AdminApi {
   public CompletionStage<HttpResponse> handle(HttpRequest request) {
     String path = request.getUri().path();
     HttpMethod method = request.method();
-    return PlainFutures.of(request.entity().toStrict(timeout.toMillis(), MAX_BODY, materializer))
-        .thenCompose(strict -> route(path, method, strict.getData().toArray()))
+    return dev.shardserve.gateway.tfserving.Bodies.read(request, timeout, MAX_BODY, materializer)
+        .thenCompose(bytes -> route(path, method, bytes))
         .exceptionally(AdminApi::error);
   }
 

@@ -7,6 +7,7 @@ import com.typesafe.config.Config;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
+import java.util.function.ToIntFunction;
 
 /**
  * The gateway's admission control: one adaptive concurrency limit per model (Netflix
@@ -14,7 +15,10 @@ import java.util.function.LongSupplier;
  * once (503 with Retry-After) instead of joining a queue; the limit follows the latency the
  * model's replicas show: it grows while latency stays at its long-term level and shrinks when
  * latency rises (queues building), so that under overload the gateway sheds load early and the
- * replicas keep working at full speed on what they accepted.
+ * replicas keep working at full speed on what they accepted. The limits are per replica and
+ * scale with the model's replica count. Gradient2 cannot see a queue whose length holds steady
+ * (latency then holds too), so {@code max-limit} bounds what one replica is given: about what it
+ * can run plus a short queue, not its whole {@code max-queued-requests}.
  */
 public final class Admission {
 
@@ -69,11 +73,23 @@ public final class Admission {
 
   private final Settings settings;
   private final LongSupplier nanoClock;
-  private final ConcurrentHashMap<String, SimpleLimiter<Void>> limiters = new ConcurrentHashMap<>();
+  private final ToIntFunction<String> replicas;
+  private final ConcurrentHashMap<String, Scaled> limiters = new ConcurrentHashMap<>();
 
-  public Admission(Settings settings, LongSupplier nanoClock) {
+  /** A model's limiter, built for a replica count (rebuilt when the count changes). */
+  private record Scaled(int replicas, SimpleLimiter<Void> limiter) {}
+
+  /**
+   * @param replicas how many replicas serve a model: its limits are per replica, times this
+   */
+  public Admission(Settings settings, LongSupplier nanoClock, ToIntFunction<String> replicas) {
     this.settings = settings;
     this.nanoClock = nanoClock;
+    this.replicas = replicas;
+  }
+
+  public Admission(Settings settings, LongSupplier nanoClock) {
+    this(settings, nanoClock, m -> 1);
   }
 
   /** A permit, or empty when {@code model} is at its limit. */
@@ -94,16 +110,22 @@ public final class Admission {
   }
 
   private SimpleLimiter<Void> limiter(String model) {
-    return limiters.computeIfAbsent(model, m -> SimpleLimiter.newBuilder()
-        .named(m)
-        .nanoClock(nanoClock)
-        .clock(nanoClock::getAsLong)
-        .limit(Gradient2Limit.newBuilder()
-            .initialLimit(settings.initialLimit())
-            .minLimit(settings.minLimit())
-            .maxConcurrency(settings.maxLimit())
-            .build())
-        .build());
+    int r = Math.max(1, replicas.applyAsInt(model));
+    Scaled s = limiters.get(model);
+    if (s == null || s.replicas() != r) {
+      s = limiters.compute(model, (m, old) -> old != null && old.replicas() == r ? old : new Scaled(r,
+          SimpleLimiter.newBuilder()
+              .named(m)
+              .nanoClock(nanoClock)
+              .clock(nanoClock::getAsLong)
+              .limit(Gradient2Limit.newBuilder()
+                  .initialLimit(settings.initialLimit() * r)
+                  .minLimit(settings.minLimit() * r)
+                  .maxConcurrency(settings.maxLimit() * r)
+                  .build())
+              .build()));
+    }
+    return s.limiter();
   }
 
   private static Permit permit(Limiter.Listener l) {

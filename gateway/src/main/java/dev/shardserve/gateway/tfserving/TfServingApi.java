@@ -107,12 +107,12 @@ public final class TfServingApi {
     }
     Failure unroutable = router.unroutable(model, notFoundMessage(model, version));
     if (unroutable != null) {
-      request.discardEntityBytes(materializer);
+      Bodies.discard(request, materializer);
       return done(HttpErrors.of(unroutable.code(), unroutable.message()));
     }
     Optional<Admission.Permit> admitted = admission.tryAcquire(model);
     if (admitted.isEmpty()) {
-      request.discardEntityBytes(materializer);
+      Bodies.discard(request, materializer);
       return done(HttpErrors.of(ErrorCode.OVERLOADED, model + " is at its concurrency limit of "
           + admission.limit(model) + " requests in flight; retry later"));
     }
@@ -270,11 +270,11 @@ public final class TfServingApi {
     long limit = settings.maxRequestBytes();
     OptionalLong declared = request.entity().getContentLengthOption();
     if (declared.isPresent() && declared.getAsLong() > limit) {
-      request.discardEntityBytes(materializer);
+      Bodies.discard(request, materializer);
       return done(new Body(null, tooLarge(declared.getAsLong())));
     }
-    return PlainFutures.of(request.entity().toStrict(settings.controlTimeout().toMillis(), limit, materializer))
-        .thenApply(strict -> new Body(strict.getData().toArray(), null))
+    return Bodies.read(request, settings.controlTimeout(), limit, materializer)
+        .thenApply(bytes -> new Body(bytes, null))
         .exceptionally(e -> {
           Throwable c = e.getCause() != null ? e.getCause() : e;
           if (c instanceof EntityStreamSizeException) {
