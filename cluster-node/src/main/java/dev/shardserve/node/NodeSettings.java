@@ -16,7 +16,10 @@ public record NodeSettings(
     Duration loadRetryMin,
     Duration loadRetryMax,
     Duration pollInterval,
-    int syntheticWarmupRuns) {
+    int syntheticWarmupRuns,
+    int cpuSlots,
+    int gpus,
+    long gpuMemoryMiB) {
 
   public NodeSettings {
     if (maxPendingWhileLoading < 1) {
@@ -30,6 +33,10 @@ public record NodeSettings(
     if (pollInterval.isNegative() || pollInterval.isZero()) {
       throw new IllegalArgumentException("shardserve.node.repository-poll-interval must be > 0, was "
           + pollInterval);
+    }
+    if (cpuSlots < 1 || gpus < 0 || gpuMemoryMiB < 0) {
+      throw new IllegalArgumentException("shardserve.node.capacity: need cpu-slots >= 1 (0 = runtime threads), "
+          + "gpus >= 0, gpu-memory >= 0; was " + cpuSlots + ", " + gpus + ", " + gpuMemoryMiB + " MiB");
     }
     if (syntheticWarmupRuns < 0) {
       throw new IllegalArgumentException("shardserve.node.warmup.synthetic-runs must be >= 0, was "
@@ -46,6 +53,18 @@ public record NodeSettings(
         c.getDuration("load-retry.min-backoff"),
         c.getDuration("load-retry.max-backoff"),
         c.getDuration("repository-poll-interval"),
-        c.getInt("warmup.synthetic-runs"));
+        c.getInt("warmup.synthetic-runs"),
+        cpuSlots(c),
+        c.getInt("capacity.gpus"),
+        c.getBytes("capacity.gpu-memory") / (1024 * 1024));
+  }
+
+  private static int cpuSlots(Config c) {
+    int slots = c.getInt("capacity.cpu-slots");
+    if (slots > 0) {
+      return slots;
+    }
+    int threads = c.getInt("runtime-threads");
+    return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
   }
 }

@@ -7,6 +7,7 @@ import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.Entity;
 import dev.shardserve.node.entity.ModelEntity;
 import dev.shardserve.node.repository.ModelCatalogPublisher;
+import dev.shardserve.node.placement.ReplicaAllocationStrategy;
 import dev.shardserve.node.repository.ModelRepository;
 import dev.shardserve.protocol.ModelProtocol;
 import dev.shardserve.sharding.ReplicaShardExtractor;
@@ -27,10 +28,13 @@ public final class WorkerNode {
     ClusterSharding.get(system).init(
         Entity.of(ModelProtocol.ENTITY_TYPE_KEY, ctx -> ModelEntity.create(ctx.getEntityId(), ctx.getShard(), settings))
             .withRole(role)
+            .withStopMessage(ModelEntity.Stop.INSTANCE)
+            .withAllocationStrategy(new ReplicaAllocationStrategy(system))
             .withMessageExtractor(new ReplicaShardExtractor()));
     CompletableFuture<Done> published = new CompletableFuture<>();
     system.systemActorOf(ModelCatalogPublisher.create(new ModelRepository(settings.modelRepository()),
-        settings.pollInterval(), published), "model-catalog-publisher", Props.empty());
+        settings.pollInterval(), published, settings.cpuSlots(), settings.gpus(), settings.gpuMemoryMiB()),
+        "model-catalog-publisher", Props.empty());
     return published;
   }
 }

@@ -17,10 +17,25 @@ public final class ModelCatalog {
 
   private ModelCatalog() {}
 
-  /** The models one node's repository holds. */
-  public record NodeModels(Set<String> models) implements WireMessage {
+  /**
+   * What one worker node publishes: the models it serves, and the capacity it advertises for
+   * replica placement (CPU slots for TensorFlow, GPUs and their memory).
+   */
+  public record NodeModels(Set<String> models, int cpuSlots, int gpus, long gpuMemoryMiB) implements WireMessage {
     public NodeModels {
       models = Set.copyOf(new TreeSet<>(models));
+    }
+
+    public NodeModels(Set<String> models) {
+      this(models, 1, 0, 0);
+    }
+
+    /**
+     * The node's placement weight: its CPU slots, plus 4 per GPU (a GPU serves a batch several
+     * times faster than a core). A node with twice the weight gets twice the replicas.
+     */
+    public double weight() {
+      return Math.max(1, cpuSlots) + 4.0 * gpus;
     }
   }
 }

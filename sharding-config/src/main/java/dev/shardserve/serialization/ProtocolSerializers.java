@@ -384,6 +384,9 @@ final class ProtocolSerializers {
       for (String s : m.models()) {
         out.writeString(s);
       }
+      out.writeVarInt(m.cpuSlots(), true);
+      out.writeVarInt(m.gpus(), true);
+      out.writeVarLong(m.gpuMemoryMiB(), true);
     }
 
     @Override
@@ -393,7 +396,7 @@ final class ProtocolSerializers {
       for (int i = 0; i < n; i++) {
         s.add(in.readString());
       }
-      return new NodeModels(s);
+      return new NodeModels(s, in.readVarInt(true), in.readVarInt(true), in.readVarLong(true));
     }
   }
 

@@ -112,6 +112,15 @@ public final class ModelEntity {
     INSTANCE
   }
 
+  /**
+   * Sharding's stop message for this entity (handoff in a rolling restart or a drain, and
+   * passivation): the replica refuses new requests as UNAVAILABLE (the gateway retries them on
+   * another replica), finishes what is queued and running, then stops.
+   */
+  public enum Stop implements Command.Internal {
+    INSTANCE
+  }
+
   public static final String LOAD_DISPATCHER = "shardserve.node.load-dispatcher";
 
   /** One version as this replica holds it. */
@@ -166,6 +175,8 @@ public final class ModelEntity {
   private final Batcher<Handle> batcher;
   /** Batches running now (at most the spec's parallel-batches). */
   private int running;
+  /** Sharding asked this replica to stop: no new work, finish the rest. */
+  private boolean stopping;
 
   public static Behavior<Command> create(String entityId, ActorRef<ClusterSharding.ShardCommand> shard,
       NodeSettings settings) {
@@ -206,6 +217,7 @@ public final class ModelEntity {
         .onMessage(GetMetadata.class, this::onMetadata)
         .onMessage(GetStatus.class, this::onStatus)
         .onMessage(BatchDone.class, this::onBatchDone)
+        .onMessageEquals(Stop.INSTANCE, this::onStop)
         .onMessageEquals(BatchTick.INSTANCE, () -> {
           dispatch();
           return Behaviors.same();
@@ -474,8 +486,27 @@ public final class ModelEntity {
     return notThere.get();
   }
 
+  private Behavior<Command> onStop() {
+    if (!stopping) {
+      stopping = true;
+      ctx.getLog().info("replica {} of {} is stopping: finishing {} queued and {} running batches", replica, model,
+          batcher.queuedRequests(), running);
+      stash.unstashAll(behavior); // waiting requests are now refused as UNAVAILABLE
+    }
+    return stopWhenIdle();
+  }
+
+  private Behavior<Command> stopWhenIdle() {
+    return stopping && running == 0 && batcher.isEmpty() ? Behaviors.stopped() : Behaviors.same();
+  }
+
   private Behavior<Command> request(Command m, VersionSelector selector, ActorRef<InferReply> replyTo,
       Function<Slot, Behavior<Command>> serve) {
+    if (stopping) {
+      replyTo.tell(new Failure(ErrorCode.UNAVAILABLE, "replica " + replica + " of " + model
+          + " is stopping (handoff or drain)"));
+      return Behaviors.same();
+    }
     if (expired(m)) {
       replyTo.tell(new Failure(ErrorCode.DEADLINE_EXCEEDED, "deadline exceeded before " + model + " could run it"));
       return Behaviors.same();
@@ -492,6 +523,12 @@ public final class ModelEntity {
   }
 
   private <R> Behavior<Command> waitFor(Command m, ActorRef<R> replyTo) {
+    if (stopping) {
+      @SuppressWarnings("unchecked")
+      ActorRef<Object> to = (ActorRef<Object>) (ActorRef<?>) replyTo;
+      to.tell(new Failure(ErrorCode.UNAVAILABLE, "replica " + replica + " of " + model + " is stopping"));
+      return Behaviors.same();
+    }
     if (stash.isFull()) {
       @SuppressWarnings("unchecked")
       ActorRef<Object> to = (ActorRef<Object>) (ActorRef<?>) replyTo;
@@ -650,7 +687,7 @@ public final class ModelEntity {
       finish(o, d.code());
     }
     dispatch();
-    return Behaviors.same();
+    return stopWhenIdle();
   }
 
   /** Answers one request, once, and gives back its reference on the version. */

@@ -61,8 +61,12 @@ public final class ModelCatalogPublisher {
   private DesiredState desired;
   private Set<String> published;
 
+  private final NodeModels capacity;
+
   private ModelCatalogPublisher(ActorContext<Message> ctx, ModelRepository repository,
-      ReplicatorMessageAdapter<Message, LWWMap<String, NodeModels>> catalog, CompletableFuture<Done> firstPublished) {
+      ReplicatorMessageAdapter<Message, LWWMap<String, NodeModels>> catalog, CompletableFuture<Done> firstPublished,
+      NodeModels capacity) {
+    this.capacity = capacity;
     this.ctx = ctx;
     this.repository = repository;
     this.catalog = catalog;
@@ -74,6 +78,12 @@ public final class ModelCatalogPublisher {
 
   public static Behavior<Message> create(ModelRepository repository, Duration interval,
       CompletableFuture<Done> firstPublished) {
+    return create(repository, interval, firstPublished, 1, 0, 0);
+  }
+
+  /** With the capacity this node advertises for placement. */
+  public static Behavior<Message> create(ModelRepository repository, Duration interval,
+      CompletableFuture<Done> firstPublished, int cpuSlots, int gpus, long gpuMemoryMiB) {
     return Behaviors.setup(ctx -> DistributedData.withReplicatorMessageAdapter(
         (ReplicatorMessageAdapter<Message, LWWMap<String, NodeModels>> catalog) ->
             DistributedData.withReplicatorMessageAdapter(
@@ -83,7 +93,8 @@ public final class ModelCatalogPublisher {
                       state.askGet(replyTo -> new Replicator.Get<>(DesiredState.KEY, Replicator.readLocal(), replyTo),
                           GotDesired::new);
                       timers.startTimerWithFixedDelay(Scan.INSTANCE, interval);
-                      return new ModelCatalogPublisher(ctx, repository, catalog, firstPublished).behavior();
+                      return new ModelCatalogPublisher(ctx, repository, catalog, firstPublished,
+                          new NodeModels(Set.of(), cpuSlots, gpus, gpuMemoryMiB)).behavior();
                     }))));
   }
 
@@ -149,7 +160,8 @@ public final class ModelCatalogPublisher {
     if (!models.equals(published)) {
       catalog.askUpdate(
           replyTo -> new Replicator.Update<>(ModelCatalog.KEY, LWWMap.empty(), Replicator.writeLocal(), replyTo,
-              map -> map.put(self, nodeKey, new NodeModels(models))),
+              map -> map.put(self, nodeKey, new NodeModels(models, capacity.cpuSlots(), capacity.gpus(),
+                  capacity.gpuMemoryMiB()))),
           response -> new Written(response, models));
     }
     // Every poll, not only on a change: a replica that stopped (its node left, it was

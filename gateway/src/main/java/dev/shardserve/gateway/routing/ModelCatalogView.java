@@ -5,6 +5,7 @@ import akka.cluster.Member;
 import akka.cluster.MemberStatus;
 import akka.cluster.ddata.LWWMap;
 import akka.cluster.typed.Cluster;
+import dev.shardserve.ddata.ReplicatedView;
 import dev.shardserve.protocol.ModelCatalog;
 import dev.shardserve.protocol.ModelCatalog.NodeModels;
 import java.util.HashSet;

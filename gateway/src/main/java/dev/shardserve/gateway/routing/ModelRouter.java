@@ -10,6 +10,7 @@ import dev.shardserve.concurrent.PlainFutures;
 import akka.cluster.ddata.LWWRegister;
 import dev.shardserve.desired.DesiredState;
 import dev.shardserve.desired.ModelSpec;
+import dev.shardserve.ddata.ReplicatedView;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelProtocol;
 import dev.shardserve.protocol.ModelProtocol.Command;
@@ -20,28 +21,52 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
- * Sends commands to a model's replica through the sharding region (a proxy on gateway-only
- * nodes), each ask bounded by the request's deadline. Only models in the
- * {@link ModelCatalogView} are routed: an unknown name never creates an entity. A replica that
- * does not answer in time becomes a {@code DEADLINE_EXCEEDED} failure value.
+ * Sends commands to a model's replicas through the sharding region (a proxy on gateway-only
+ * nodes): the replica with the fewest requests outstanding, avoiding those that recently
+ * failed, with bounded retries on another replica within the request's deadline (see
+ * {@link #ask}). Only models in the {@link ModelCatalogView} are routed: an unknown name never
+ * creates an entity. No answer in time becomes a {@code DEADLINE_EXCEEDED} failure value.
  */
 public final class ModelRouter {
   private final ClusterSharding sharding;
   private final ModelCatalogView catalog;
   private final ReplicatedView<LWWRegister<DesiredState>> desired;
   private final String workerRole;
-  private final AtomicInteger next = new AtomicInteger();
+  private static final long MIN_RETRY_NANOS = 5_000_000L;
+
+  /** Routing settings ({@code shardserve.gateway.routing}). */
+  public record Settings(Duration attemptTimeout, int maxAttempts, Duration avoidFor) {
+    public Settings {
+      if (attemptTimeout.isNegative() || attemptTimeout.isZero() || maxAttempts < 1 || avoidFor.isNegative()) {
+        throw new IllegalArgumentException("shardserve.gateway.routing: need attempt-timeout > 0, max-attempts >= 1, "
+            + "avoid-for >= 0; was " + attemptTimeout + ", " + maxAttempts + ", " + avoidFor);
+      }
+    }
+
+    public static Settings fromConfig(com.typesafe.config.Config c) {
+      return new Settings(c.getDuration("attempt-timeout"), c.getInt("max-attempts"), c.getDuration("avoid-for"));
+    }
+  }
+
+  private final Settings settings;
+  private final ReplicaChooser chooser;
+  private final LongAdder retries = new LongAdder();
+  private final LongAdder retriesExhausted = new LongAdder();
 
   private ModelRouter(ClusterSharding sharding, ModelCatalogView catalog,
-      ReplicatedView<LWWRegister<DesiredState>> desired, String workerRole) {
+      ReplicatedView<LWWRegister<DesiredState>> desired, String workerRole, Settings settings) {
     this.sharding = sharding;
     this.catalog = catalog;
     this.desired = desired;
     this.workerRole = workerRole;
+    this.settings = settings;
+    this.chooser = new ReplicaChooser(System::nanoTime, settings.avoidFor().toNanos());
   }
 
   /**
@@ -55,7 +80,8 @@ public final class ModelRouter {
         .withRole(role)
         .withMessageExtractor(new ReplicaShardExtractor()));
     return new ModelRouter(sharding, ModelCatalogView.start(system),
-        ReplicatedView.start(system, DesiredState.KEY, null, "desired-state-view"), role);
+        ReplicatedView.start(system, DesiredState.KEY, null, "desired-state-view"), role,
+        Settings.fromConfig(system.settings().config().getConfig("shardserve.gateway.routing")));
   }
 
   public ModelCatalogView catalog() {
@@ -89,31 +115,86 @@ public final class ModelRouter {
   }
 
   /**
-   * Asks one replica of {@code model} (in turn); completes with the reply, or with a
-   * {@link Failure} of {@code DEADLINE_EXCEEDED} when no answer came within {@code timeout}.
+   * Asks a replica of {@code model} (the one with the fewest requests outstanding, avoiding
+   * replicas that recently failed) and, when it fails retriably (unavailable, not ready,
+   * overloaded) or gives no answer within the attempt timeout, asks another one, as long as the
+   * request's deadline leaves time: inference is idempotent. A stateful model is never retried
+   * (a retry could apply a change twice). Completes with the reply, or with a {@link Failure}
+   * of {@code DEADLINE_EXCEEDED} when no answer came in time.
    */
   public <R> CompletionStage<R> ask(String model, Function<ActorRef<R>, Command> command, Duration timeout,
       Function<Failure, R> onFailure) {
-    int replicas = replicas(model);
-    int replica = replicas == 1 ? 0 : Math.floorMod(next.getAndIncrement(), replicas);
-    return askReplica(model, replica, command, timeout, onFailure);
+    ModelSpec spec = desired().models().get(model);
+    boolean retry = spec == null || !spec.stateful();
+    CompletableFuture<R> out = new CompletableFuture<>();
+    attempt(model, command, System.nanoTime() + timeout.toNanos(), timeout, onFailure, new HashSet<>(), 1, retry, out);
+    return out;
   }
 
-  /** Asks replica {@code replica} of {@code model}, as {@link #ask}. */
-  public <R> CompletionStage<R> askReplica(String model, int replica, Function<ActorRef<R>, Command> command,
-      Duration timeout, Function<Failure, R> onFailure) {
+  private <R> void attempt(String model, Function<ActorRef<R>, Command> command, long deadline, Duration timeout,
+      Function<Failure, R> onFailure, Set<Integer> tried, int attempt, boolean retry, CompletableFuture<R> out) {
+    int count = replicas(model);
+    int replica = chooser.choose(model, count, tried);
+    long remaining = deadline - System.nanoTime();
+    long attemptNanos = retry ? Math.min(remaining, settings.attemptTimeout().toNanos()) : remaining;
+    chooser.started(model, replica);
+    raw(model, replica, command, Duration.ofNanos(Math.max(attemptNanos, 1_000_000))).whenComplete((reply, e) -> {
+      chooser.finished(model, replica);
+      boolean timedOut = reply == null;
+      boolean retriable = timedOut || (reply instanceof Failure f && f.code().retriable());
+      if (!retriable) {
+        chooser.succeeded(model, replica);
+        out.complete(reply);
+        return;
+      }
+      chooser.failed(model, replica);
+      long left = deadline - System.nanoTime();
+      if (retry && attempt < settings.maxAttempts() && left > MIN_RETRY_NANOS) {
+        retries.increment();
+        tried.add(replica);
+        attempt(model, command, deadline, timeout, onFailure, tried, attempt + 1, retry, out);
+      } else {
+        if (attempt > 1) {
+          retriesExhausted.increment();
+        }
+        out.complete(!timedOut ? reply : onFailure.apply(new Failure(ErrorCode.DEADLINE_EXCEEDED,
+            "Deadline exceeded: no answer from " + model + " within " + timeout.toMillis() + " ms"
+                + (attempt > 1 ? " (" + attempt + " attempts)" : ""))));
+      }
+    });
+  }
+
+  /** Asks replica {@code replica} of {@code model} once; completes with null when no answer came in time. */
+  private <R> CompletionStage<R> raw(String model, int replica, Function<ActorRef<R>, Command> command,
+      Duration timeout) {
     EntityRef<Command> ref = sharding.entityRefFor(ModelProtocol.ENTITY_TYPE_KEY, EntityIds.of(model, replica));
     CompletableFuture<R> out = new CompletableFuture<>();
     PlainFutures.of(ref.<R>ask(command::apply, timeout)).whenComplete((reply, error) -> {
       if (error == null) {
         out.complete(reply);
       } else if (error instanceof TimeoutException || error.getCause() instanceof TimeoutException) {
-        out.complete(onFailure.apply(new Failure(ErrorCode.DEADLINE_EXCEEDED,
-            "Deadline exceeded: no answer from " + model + " within " + timeout.toMillis() + " ms")));
+        out.complete(null);
       } else {
-        out.complete(onFailure.apply(new Failure(ErrorCode.INTERNAL, String.valueOf(error.getMessage()))));
+        out.completeExceptionally(error);
       }
     });
     return out;
+  }
+
+  /** Asks replica {@code replica} of {@code model} once (admin queries), bounded by {@code timeout}. */
+  public <R> CompletionStage<R> askReplica(String model, int replica, Function<ActorRef<R>, Command> command,
+      Duration timeout, Function<Failure, R> onFailure) {
+    return raw(model, replica, command, timeout).thenApply(reply -> reply != null ? reply
+        : onFailure.apply(new Failure(ErrorCode.DEADLINE_EXCEEDED, "Deadline exceeded: no answer from " + model
+            + " replica " + replica + " within " + timeout.toMillis() + " ms")));
+  }
+
+  /** Requests retried on another replica, and requests that failed after retrying. */
+  public long retries() {
+    return retries.sum();
+  }
+
+  public long retriesExhausted() {
+    return retriesExhausted.sum();
   }
 }

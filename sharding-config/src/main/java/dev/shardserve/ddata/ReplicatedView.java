@@ -1,4 +1,4 @@
-package dev.shardserve.gateway.routing;
+package dev.shardserve.ddata;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
