@@ -32,6 +32,7 @@ public final class WorkerNode {
             .withAllocationStrategy(new ReplicaAllocationStrategy(system))
             .withMessageExtractor(new ReplicaShardExtractor()));
     CompletableFuture<Done> published = new CompletableFuture<>();
+    published.thenRun(() -> NodeStatus.get(system).workerStarted.set(true));
     system.systemActorOf(ModelCatalogPublisher.create(new ModelRepository(settings.modelRepository()),
         settings.pollInterval(), published, settings.cpuSlots(), settings.gpus(), settings.gpuMemoryMiB()),
         "model-catalog-publisher", Props.empty());

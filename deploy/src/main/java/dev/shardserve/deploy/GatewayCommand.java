@@ -16,6 +16,7 @@ final class GatewayCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
   @Mixin HttpOptions http;
   @Mixin StateOptions state;
+  @Mixin ManagementOptions management;
 
   @Override
   public Integer call() {
@@ -23,16 +24,20 @@ final class GatewayCommand implements Callable<Integer> {
     try {
       http.validate();
       config = cluster.config("gateway", List.of("gateway")).withFallback(ConfigFactory.parseMap(http.config()))
-          .withFallback(ConfigFactory.parseMap(state.config("gateway-" + cluster.arteryPort)));
+          .withFallback(ConfigFactory.parseMap(state.config("gateway-" + cluster.arteryPort)))
+          .withFallback(ConfigFactory.parseMap(management.config()))
+          .withFallback(ConfigFactory.parseMap(java.util.Map.of("akka.coordinated-shutdown.exit-jvm", "on")));
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;
     }
     ActorSystem<Void> system = Processes.system(config);
     return Processes.run("gateway", system, () -> {
+      Processes.startManagement(system);
       Processes.seedDesiredState(system);
       Processes.await(Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())),
           "binding ports " + http.port + " and " + http.adminPort);
+      dev.shardserve.node.NodeStatus.get(system).gatewayStarted.set(true);
     });
   }
 }

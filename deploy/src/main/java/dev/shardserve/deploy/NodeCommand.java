@@ -19,6 +19,16 @@ import picocli.CommandLine.Option;
 final class NodeCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
   @Mixin StateOptions state;
+  @Mixin ManagementOptions management;
+
+  @Option(names = "--admin-port", defaultValue = "${env:SHARDSERVE_ADMIN_PORT:-8502}",
+      description = "This node's admin listener: GET /admin/node, POST /admin/drain (env SHARDSERVE_ADMIN_PORT; "
+          + "default ${DEFAULT-VALUE}; 0 picks a free one).")
+  int adminPort;
+
+  @Option(names = "--admin-host", defaultValue = "${env:SHARDSERVE_ADMIN_HOST:-127.0.0.1}",
+      description = "Interface the node's admin listener binds (default ${DEFAULT-VALUE}).")
+  String adminHost;
 
   @Option(names = "--model-repo", paramLabel = "DIR", defaultValue = "${env:SHARDSERVE_MODEL_REPO:-models}",
       description = "Model repository, the same on every node (env SHARDSERVE_MODEL_REPO; default ${DEFAULT-VALUE}).")
@@ -33,13 +43,22 @@ final class NodeCommand implements Callable<Integer> {
       }
       config = cluster.config("node", List.of("worker")).withFallback(ConfigFactory.parseMap(Map.of(
           "shardserve.node.model-repository", modelRepo.toAbsolutePath().toString())))
-          .withFallback(ConfigFactory.parseMap(state.config("node-" + cluster.arteryPort)));
+          .withFallback(ConfigFactory.parseMap(state.config("node-" + cluster.arteryPort)))
+          .withFallback(ConfigFactory.parseMap(management.config()))
+          .withFallback(ConfigFactory.parseMap(Map.of("akka.coordinated-shutdown.exit-jvm", "on")));
+      if (adminPort < 0 || adminPort > 65535) {
+        throw new IllegalArgumentException("--admin-port must be 0-65535, was " + adminPort);
+      }
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;
     }
     ActorSystem<Void> system = Processes.system(config);
-    return Processes.run("node", system, () -> Processes.await(
-        WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())), "publishing the model catalog"));
+    return Processes.run("node", system, () -> {
+      Processes.startManagement(system);
+      Processes.await(NodeAdmin.start(system, adminHost, adminPort), "binding the admin port " + adminPort);
+      Processes.await(WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())),
+          "publishing the model catalog");
+    });
   }
 }

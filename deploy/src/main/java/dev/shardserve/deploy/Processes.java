@@ -26,7 +26,9 @@ final class Processes {
   private Processes() {}
 
   static ActorSystem<Void> system(Config overrides) {
-    Config config = ShardServeConfig.load(overrides);
+    Config config = ShardServeConfig.load(overrides.withFallback(com.typesafe.config.ConfigFactory.parseMap(
+        java.util.Map.of("akka.management.health-checks.readiness-checks.shardserve",
+            ProcessReadiness.class.getName()))));
     return ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config);
   }
 
@@ -54,6 +56,20 @@ final class Processes {
       log.info("desired state already exists (admin changes win): the model config file was not applied; "
           + "POST /admin/reload-config applies it");
     }
+  }
+
+  /**
+   * Starts Akka Management (health checks and cluster routes, read-only). A port already in use
+   * is logged, not fatal: inference does not depend on it.
+   */
+  static void startManagement(ActorSystem<?> system) {
+    akka.management.javadsl.AkkaManagement.get(system.classicSystem()).start().whenComplete((uri, error) -> {
+      if (error != null) {
+        log.warn("Akka Management did not start: {}", error.toString());
+      } else {
+        log.info("Akka Management on {} (/alive, /ready, /cluster/members)", uri);
+      }
+    });
   }
 
   static <T> T await(CompletionStage<T> stage, String what) {

@@ -24,6 +24,7 @@ final class StandaloneCommand implements Callable<Integer> {
 
   @Mixin HttpOptions http;
   @Mixin StateOptions state;
+  @Mixin ManagementOptions management;
 
   @Option(names = "--model-repo", paramLabel = "DIR", defaultValue = "${env:SHARDSERVE_MODEL_REPO}",
       description = "Model repository: DIR/<model>/<version>/saved_model.pb (env SHARDSERVE_MODEL_REPO). "
@@ -57,6 +58,12 @@ final class StandaloneCommand implements Callable<Integer> {
     }
     Map<String, Object> config = new HashMap<>(http.config());
     config.putAll(state.config("standalone"));
+    try {
+      config.putAll(management.config());
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      return 2;
+    }
     config.put("akka.remote.artery.canonical.hostname", "127.0.0.1");
     config.put("akka.remote.artery.canonical.port", arteryPort);
     config.put("akka.cluster.roles", List.of("worker", "gateway"));
@@ -64,12 +71,14 @@ final class StandaloneCommand implements Callable<Integer> {
     ActorSystem<Void> system = Processes.system(ConfigFactory.parseMap(config));
     return Processes.run("standalone", system, () -> {
       Processes.joinSelf(system);
+      Processes.startManagement(system);
       Processes.seedDesiredState(system);
       // The worker first: it initialises the model region that the gateway then finds.
       Processes.await(WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())),
           "publishing the model catalog");
       Processes.await(Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())),
           "binding port " + http.port);
+      dev.shardserve.node.NodeStatus.get(system).gatewayStarted.set(true);
     });
   }
 }

@@ -52,10 +52,12 @@ class NodeGatewayIT {
     java.nio.file.Files.writeString(config, "model_config_list { config { name: 'half_plus_two' base_path: '"
         + repo.resolve("half_plus_two") + "' } }");
     processes.add(start("node", "node", "--seed", seed, "--artery-port", Integer.toString(nodeArtery),
-        "--model-repo", repo.toString(), "--data-dir", dir.resolve("node-data").toString()));
+        "--model-repo", repo.toString(), "--data-dir", dir.resolve("node-data").toString(),
+        "--admin-port", Integer.toString(freePort()), "--management-port", Integer.toString(freePort())));
     processes.add(start("gateway", "gateway", "--seed", seed, "--artery-port", Integer.toString(gatewayArtery),
         "--port", Integer.toString(httpPort), "--host", "127.0.0.1", "--admin-port", Integer.toString(adminPort),
-        "--data-dir", dir.resolve("gateway-data").toString(), "--model-config", config.toString()));
+        "--data-dir", dir.resolve("gateway-data").toString(), "--model-config", config.toString(),
+        "--management-port", Integer.toString(freePort())));
     // The gateway answers once it has joined and the node's model catalog has reached it.
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
         .until(() -> predict("{\"instances\": [1.0]}").statusCode() == 200);

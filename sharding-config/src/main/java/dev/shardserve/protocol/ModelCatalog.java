@@ -18,16 +18,19 @@ public final class ModelCatalog {
   private ModelCatalog() {}
 
   /**
-   * What one worker node publishes: the models it serves, and the capacity it advertises for
-   * replica placement (CPU slots for TensorFlow, GPUs and their memory).
+   * What one worker node publishes: the models it serves, the capacity it advertises for replica
+   * placement (CPU slots for TensorFlow, GPUs and their memory), and the replicas ({@code model#r})
+   * it hosts, as of its last poll.
    */
-  public record NodeModels(Set<String> models, int cpuSlots, int gpus, long gpuMemoryMiB) implements WireMessage {
+  public record NodeModels(Set<String> models, int cpuSlots, int gpus, long gpuMemoryMiB, Set<String> replicas)
+      implements WireMessage {
     public NodeModels {
       models = Set.copyOf(new TreeSet<>(models));
+      replicas = Set.copyOf(new TreeSet<>(replicas));
     }
 
     public NodeModels(Set<String> models) {
-      this(models, 1, 0, 0);
+      this(models, 1, 0, 0, Set.of());
     }
 
     /**

@@ -387,6 +387,10 @@ final class ProtocolSerializers {
       out.writeVarInt(m.cpuSlots(), true);
       out.writeVarInt(m.gpus(), true);
       out.writeVarLong(m.gpuMemoryMiB(), true);
+      out.writeVarInt(m.replicas().size(), true);
+      for (String r : m.replicas()) {
+        out.writeString(r);
+      }
     }
 
     @Override
@@ -396,7 +400,15 @@ final class ProtocolSerializers {
       for (int i = 0; i < n; i++) {
         s.add(in.readString());
       }
-      return new NodeModels(s, in.readVarInt(true), in.readVarInt(true), in.readVarLong(true));
+      int cpu = in.readVarInt(true);
+      int gpus = in.readVarInt(true);
+      long gpuMemory = in.readVarLong(true);
+      int r = in.readVarInt(true);
+      Set<String> replicas = new HashSet<>(r * 2);
+      for (int i = 0; i < r; i++) {
+        replicas.add(in.readString());
+      }
+      return new NodeModels(s, cpu, gpus, gpuMemory, replicas);
     }
   }
 

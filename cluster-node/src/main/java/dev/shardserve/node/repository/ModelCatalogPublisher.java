@@ -51,6 +51,8 @@ public final class ModelCatalogPublisher {
 
   private record GotDesired(Replicator.GetResponse<LWWRegister<DesiredState>> response) implements Message {}
 
+  private record Hosted(akka.cluster.sharding.ShardRegion.CurrentShardRegionState state) implements Message {}
+
   private final ActorContext<Message> ctx;
   private final ModelRepository repository;
   private final ReplicatorMessageAdapter<Message, LWWMap<String, NodeModels>> catalog;
@@ -60,6 +62,8 @@ public final class ModelCatalogPublisher {
   private final ActorRef<StatusReply> ignore;
   private DesiredState desired;
   private Set<String> published;
+  private Set<String> hosted = Set.of();
+  private final ActorRef<akka.cluster.sharding.ShardRegion.CurrentShardRegionState> hostedAdapter;
 
   private final NodeModels capacity;
 
@@ -67,6 +71,8 @@ public final class ModelCatalogPublisher {
       ReplicatorMessageAdapter<Message, LWWMap<String, NodeModels>> catalog, CompletableFuture<Done> firstPublished,
       NodeModels capacity) {
     this.capacity = capacity;
+    this.hostedAdapter = ctx.messageAdapter(akka.cluster.sharding.ShardRegion.CurrentShardRegionState.class,
+        Hosted::new);
     this.ctx = ctx;
     this.repository = repository;
     this.catalog = catalog;
@@ -94,7 +100,7 @@ public final class ModelCatalogPublisher {
                           GotDesired::new);
                       timers.startTimerWithFixedDelay(Scan.INSTANCE, interval);
                       return new ModelCatalogPublisher(ctx, repository, catalog, firstPublished,
-                          new NodeModels(Set.of(), cpuSlots, gpus, gpuMemoryMiB)).behavior();
+                          new NodeModels(Set.of(), cpuSlots, gpus, gpuMemoryMiB, Set.of())).behavior();
                     }))));
   }
 
@@ -102,6 +108,18 @@ public final class ModelCatalogPublisher {
     return Behaviors.receive(Message.class)
         .onMessageEquals(Scan.INSTANCE, () -> {
           publish();
+          ClusterSharding.get(ctx.getSystem()).shardState().tell(new akka.cluster.sharding.typed.GetShardRegionState(
+              ModelProtocol.ENTITY_TYPE_KEY, hostedAdapter));
+          return Behaviors.same();
+        })
+        .onMessage(Hosted.class, h -> {
+          Set<String> now = new TreeSet<>();
+          h.state().getShards().forEach(s -> now.add(s.shardId()));
+          if (!now.equals(hosted)) {
+            hosted = now;
+            published = null; // publish again with the new list
+            publish();
+          }
           return Behaviors.same();
         })
         .onMessage(GotDesired.class, m -> {
@@ -161,7 +179,7 @@ public final class ModelCatalogPublisher {
       catalog.askUpdate(
           replyTo -> new Replicator.Update<>(ModelCatalog.KEY, LWWMap.empty(), Replicator.writeLocal(), replyTo,
               map -> map.put(self, nodeKey, new NodeModels(models, capacity.cpuSlots(), capacity.gpus(),
-                  capacity.gpuMemoryMiB()))),
+                  capacity.gpuMemoryMiB(), hosted))),
           response -> new Written(response, models));
     }
     // Every poll, not only on a change: a replica that stopped (its node left, it was

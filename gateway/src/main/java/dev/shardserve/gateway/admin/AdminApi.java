@@ -55,12 +55,15 @@ import java.util.regex.Pattern;
  * DELETE /admin/models/{m}/labels/{label}
  * POST   /admin/models/{m}/rollback         {"version": v} pins v; {"label": l, "version": v} moves l
  * POST   /admin/reload-config               replace the desired state with the config file's
+ * GET    /admin/nodes                       members: roles, status, capacity, hosted replicas
+ * POST   /admin/nodes/{address}/drain       the node hands its replicas off, leaves and exits
  * </pre>
  */
 public final class AdminApi {
   private static final Pattern MODEL = Pattern.compile("/admin/models/([^/]+)");
   private static final Pattern ACTION = Pattern.compile("/admin/models/([^/]+)/(load|unload|rollback)");
   private static final Pattern LABEL = Pattern.compile("/admin/models/([^/]+)/labels/([^/]+)");
+  private static final Pattern NODE_DRAIN = Pattern.compile("/admin/nodes/([^/]+)/drain");
   private static final Set<String> SPEC_FIELDS = Set.of("base_path", "version_policy", "labels", "replicas",
       "stateful", "batching", "request_timeout", "request_timeout_ms");
   private static final long MAX_BODY = 1 << 20;
@@ -70,6 +73,7 @@ public final class AdminApi {
   private final Supplier<DesiredState> configFile;
   private final Duration timeout;
   private final Materializer materializer;
+  private final NodesAdmin nodes;
 
   /**
    * @param configFile reads the model config file again (for reload-config), or null when the
@@ -82,6 +86,7 @@ public final class AdminApi {
     this.configFile = configFile;
     this.timeout = timeout;
     this.materializer = materializer;
+    this.nodes = new NodesAdmin(router);
   }
 
   public CompletionStage<HttpResponse> handle(HttpRequest request) {
@@ -99,6 +104,15 @@ public final class AdminApi {
     }
     if (path.equals("/admin/reload-config") && method.equals(HttpMethods.POST)) {
       return reloadConfig();
+    }
+    if (path.equals("/admin/nodes") && method.equals(HttpMethods.GET)) {
+      return nodes.list();
+    }
+    if ((m = NODE_DRAIN.matcher(path)).matches()) {
+      if (!method.equals(HttpMethods.POST)) {
+        throw new MethodNotAllowed(method.value() + " is not allowed on " + path + ": use POST");
+      }
+      return nodes.drain(java.net.URLDecoder.decode(m.group(1), java.nio.charset.StandardCharsets.UTF_8));
     }
     if ((m = MODEL.matcher(path)).matches()) {
       String model = modelName(m.group(1));
@@ -380,7 +394,7 @@ public final class AdminApi {
 
   // ---- errors ----
 
-  private static final class NotFound extends RuntimeException {
+  static final class NotFound extends RuntimeException {
     NotFound(String message) {
       super(message);
     }

@@ -30,6 +30,11 @@ public final class ModelCatalogView {
     return new ModelCatalogView(system);
   }
 
+  /** What each node published (models and capacity), by node address. */
+  public Map<String, NodeModels> entries() {
+    return latest.get().getEntries();
+  }
+
   /** Every model some current member node has published. */
   public Set<String> models() {
     Set<String> members = liveMembers();

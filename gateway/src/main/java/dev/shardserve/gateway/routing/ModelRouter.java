@@ -35,6 +35,7 @@ import java.util.function.Function;
  */
 public final class ModelRouter {
   private final ClusterSharding sharding;
+  private ActorSystem<?> system;
   private final ModelCatalogView catalog;
   private final ReplicatedView<LWWRegister<DesiredState>> desired;
   private final String workerRole;
@@ -79,9 +80,15 @@ public final class ModelRouter {
     sharding.init(Entity.of(ModelProtocol.ENTITY_TYPE_KEY, ctx -> Behaviors.<Command>stopped())
         .withRole(role)
         .withMessageExtractor(new ReplicaShardExtractor()));
-    return new ModelRouter(sharding, ModelCatalogView.start(system),
+    ModelRouter router = new ModelRouter(sharding, ModelCatalogView.start(system),
         ReplicatedView.start(system, DesiredState.KEY, null, "desired-state-view"), role,
         Settings.fromConfig(system.settings().config().getConfig("shardserve.gateway.routing")));
+    router.system = system;
+    return router;
+  }
+
+  public ActorSystem<?> system() {
+    return system;
   }
 
   public ModelCatalogView catalog() {

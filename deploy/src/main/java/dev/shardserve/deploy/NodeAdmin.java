@@ -1,0 +1,94 @@
+package dev.shardserve.deploy;
+
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorSystem;
+import akka.cluster.typed.Cluster;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.ServerBinding;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpMethods;
+import akka.http.javadsl.model.HttpRequest;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
+import akka.stream.Materializer;
+import dev.shardserve.gateway.errors.HttpErrors;
+import dev.shardserve.gateway.tfserving.Bodies;
+import dev.shardserve.node.NodeStatus;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A worker node's own admin listener: {@code GET /admin/node} (address, roles, status) and
+ * {@code POST /admin/drain}: the node stops taking new work, its replicas finish what they hold
+ * and hand their shards off (Coordinated Shutdown: sharding handoff, then leaving the cluster),
+ * and the process exits. The gateway's {@code POST /admin/nodes/{address}/drain} does the same
+ * from the cluster side.
+ */
+final class NodeAdmin {
+  private NodeAdmin() {}
+
+  /** A Coordinated Shutdown reason for a drain asked through the admin API. */
+  static final CoordinatedShutdown.Reason DRAIN = new CoordinatedShutdown.Reason() {
+    @Override
+    public String toString() {
+      return "drain requested through the admin API";
+    }
+  };
+
+  static CompletionStage<ServerBinding> start(ActorSystem<?> system, String host, int port) {
+    Materializer materializer = Materializer.matFromSystem(system);
+    return Http.get(system).newServerAt(host, port)
+        .bind((akka.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>>) request -> {
+          Bodies.discard(request, materializer);
+          return CompletableFuture.completedFuture(handle(system, request));
+        })
+        .whenComplete((binding, error) -> {
+          if (error != null) {
+            system.log().error("cannot bind the node admin listener to {}:{}: {}", host, port, error.toString());
+            system.terminate();
+          } else {
+            binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
+            system.log().info("node admin API listening on {}", binding.localAddress());
+          }
+        });
+  }
+
+  private static HttpResponse handle(ActorSystem<?> system, HttpRequest request) {
+    String path = request.getUri().path();
+    if (path.equals("/admin/node")) {
+      if (!request.method().equals(HttpMethods.GET)) {
+        return HttpErrors.of(StatusCodes.METHOD_NOT_ALLOWED, request.method().value() + " is not allowed on " + path);
+      }
+      return json(info(system));
+    }
+    if (path.equals("/admin/drain")) {
+      if (!request.method().equals(HttpMethods.POST)) {
+        return HttpErrors.of(StatusCodes.METHOD_NOT_ALLOWED, request.method().value() + " is not allowed on " + path
+            + ": use POST");
+      }
+      system.log().info("drain requested: handing shards off, leaving the cluster, then exiting");
+      CoordinatedShutdown.get(system.classicSystem()).run(DRAIN);
+      return HttpResponse.create().withStatus(StatusCodes.ACCEPTED).withEntity(ContentTypes.APPLICATION_JSON,
+          ("{\"draining\":\"" + Cluster.get(system).selfMember().address() + "\"}").getBytes(StandardCharsets.UTF_8));
+    }
+    return HttpErrors.of(StatusCodes.NOT_FOUND, "Not found: " + request.method().value() + " " + path);
+  }
+
+  private static String info(ActorSystem<?> system) {
+    var self = Cluster.get(system).selfMember();
+    StringBuilder roles = new StringBuilder();
+    for (String r : self.getRoles()) {
+      if (!r.startsWith("dc-")) {
+        roles.append(roles.length() == 0 ? "" : ",").append('"').append(r).append('"');
+      }
+    }
+    return "{\"address\":\"" + self.address() + "\",\"status\":\"" + self.status() + "\",\"roles\":[" + roles
+        + "],\"worker_started\":" + NodeStatus.get(system).workerStarted.get() + "}";
+  }
+
+  private static HttpResponse json(String body) {
+    return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, body.getBytes(StandardCharsets.UTF_8));
+  }
+}

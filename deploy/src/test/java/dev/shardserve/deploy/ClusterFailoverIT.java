@@ -1,0 +1,249 @@
+package dev.shardserve.deploy;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One cluster of separate JVMs started by {@code deploy/local-cluster.sh} (a gateway and three
+ * worker nodes of the built jar, on 127.0.0.1), a model with two replicas on two of the three
+ * nodes, and a steady client load through the gateway. Three phases, each checked before the
+ * next: {@code kill -9} of a node hosting a replica, a rolling restart of every worker node,
+ * and a graceful drain of a node. No client request may fail in any of them.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterFailoverIT {
+  @TempDir static Path dir;
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  static Map<String, String> env;
+  static int portBase;
+  static int httpPort;
+  static int adminPort;
+
+  /** Client load: every answer, by phase. */
+  record Sample(String phase, int status, long micros) {}
+
+  static final List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
+  static final AtomicReference<String> phase = new AtomicReference<>("warm-up");
+  static final AtomicBoolean stop = new AtomicBoolean();
+  static final List<Thread> clients = new ArrayList<>();
+
+  static int freeBase() throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int base = 30000 + ThreadLocalRandom.current().nextInt(300) * 100;
+      boolean free = true;
+      for (int p : new int[] {base, base + 1, base + 2, base + 3, base + 100, base + 101, base + 102, base + 103,
+          base + 201, base + 202, base + 203, base + 250, base + 251}) {
+        try (ServerSocket s = new ServerSocket(p)) {
+          s.setReuseAddress(true);
+        } catch (IOException e) {
+          free = false;
+          break;
+        }
+      }
+      if (free) {
+        return base;
+      }
+    }
+    throw new IOException("no free port range");
+  }
+
+  static String script(String command) throws Exception {
+    Path log = dir.resolve("script-" + command + ".log");
+    ProcessBuilder pb = new ProcessBuilder("bash", "local-cluster.sh", command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    if (!p.waitFor(8, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new AssertionError("local-cluster.sh " + command + " did not finish; see " + log);
+    }
+    String out = Files.readString(log);
+    assertEquals(0, p.exitValue(), "local-cluster.sh " + command + " failed:\n" + out);
+    return out;
+  }
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    portBase = freeBase();
+    httpPort = portBase + 250;
+    adminPort = portBase + 251;
+    Path config = dir.resolve("models.conf");
+    Files.writeString(config, "models { half_plus_two { replicas = 2 } }\n");
+    env = new HashMap<>(Map.of(
+        "NODES", "3",
+        "PORT_BASE", Integer.toString(portBase),
+        "HTTP_PORT", Integer.toString(httpPort),
+        "ADMIN_PORT", Integer.toString(adminPort),
+        "STATE_DIR", dir.resolve("cluster").toString(),
+        "MODEL_CONFIG", config.toString(),
+        "NODE_HEAP", "-Xmx384m",
+        "GATEWAY_HEAP", "-Xmx256m",
+        "JAR", Path.of(System.getProperty("shardserve.jar", "target/shardserve.jar")).toAbsolutePath().toString()));
+    script("start");
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> hosts().size() == 2);
+    for (int i = 0; i < 4; i++) {
+      Thread t = new Thread(ClusterFailoverIT::load, "client-" + i);
+      t.setDaemon(true);
+      t.start();
+      clients.add(t);
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> samples.size() > 100);
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    stop.set(true);
+    for (Thread t : clients) {
+      t.join(60_000);
+    }
+    if (env != null) {
+      script("stop");
+    }
+  }
+
+  static void load() {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
+            + "/v1/models/half_plus_two:predict"))
+        .timeout(Duration.ofSeconds(40)).POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [1.0]}")).build();
+    while (!stop.get()) {
+      long t0 = System.nanoTime();
+      int status;
+      try {
+        HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+        status = r.statusCode() == 200 && !r.body().equals("{\"predictions\":[2.5]}") ? 600 : r.statusCode();
+      } catch (Exception e) {
+        status = -1;
+      }
+      samples.add(new Sample(phase.get(), status, (System.nanoTime() - t0) / 1000));
+    }
+  }
+
+  /** Node address → the replicas it hosts, from the gateway's admin API. */
+  static Map<String, List<String>> hosts() throws Exception {
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort
+        + "/admin/nodes")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    Map<String, List<String>> out = new HashMap<>();
+    for (JsonNode n : JSON.readTree(r.body()).get("nodes")) {
+      JsonNode replicas = n.get("replicas");
+      if (replicas != null && replicas.size() > 0 && n.get("status").asText().equals("Up")) {
+        List<String> l = new ArrayList<>();
+        replicas.forEach(x -> l.add(x.asText()));
+        out.put(n.get("address").asText(), l);
+      }
+    }
+    return out;
+  }
+
+  static int nodeIndex(String address) {
+    int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+    return port - portBase;
+  }
+
+  static long pid(int node) throws IOException {
+    return Long.parseLong(Files.readString(dir.resolve("cluster").resolve("node-" + node + ".pid")).trim());
+  }
+
+  /** Requests of a phase: [sent, failed, p99 ms]. */
+  static String summary(String name) {
+    List<Sample> mine;
+    synchronized (samples) {
+      mine = samples.stream().filter(s -> s.phase().equals(name)).toList();
+    }
+    long failed = mine.stream().filter(s -> s.status() != 200).count();
+    List<Long> lat = new ArrayList<>(mine.stream().map(Sample::micros).toList());
+    Collections.sort(lat);
+    double p99 = lat.isEmpty() ? 0 : lat.get((int) Math.min(lat.size() - 1, Math.ceil(lat.size() * 0.99) - 1)) / 1000.0;
+    String s = String.format("%s: %d requests, %d failed, p99 %.1f ms, max %.1f ms", name, mine.size(), failed, p99,
+        lat.isEmpty() ? 0 : lat.get(lat.size() - 1) / 1000.0);
+    System.out.println("cluster phase " + s);
+    assertEquals(0, failed, s + "; failures: " + mine.stream().filter(x -> x.status() != 200).limit(5).toList());
+    assertTrue(mine.size() > 20, "the load ran during " + s);
+    return s;
+  }
+
+  @Test
+  @Order(1)
+  void killMinus9_ofANodeHostingAReplica_failsNoRequest_andTheReplicaIsReHosted() throws Exception {
+    Map<String, List<String>> before = hosts();
+    String victim = before.keySet().iterator().next();
+    String lost = before.get(victim).get(0);
+    int index = nodeIndex(victim);
+    phase.set("kill-9");
+    long t0 = System.nanoTime();
+    new ProcessBuilder("kill", "-9", Long.toString(pid(index))).start().waitFor();
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
+      Map<String, List<String>> now = hosts();
+      return !now.containsKey(victim) && now.values().stream().anyMatch(l -> l.contains(lost)) && now.size() == 2;
+    });
+    long failoverMs = (System.nanoTime() - t0) / 1_000_000;
+    System.out.println("cluster phase kill-9: failover (kill to re-hosted) " + failoverMs + " ms");
+    phase.set("after-kill");
+    summary("kill-9");
+    script("start"); // brings the killed node back
+  }
+
+  @Test
+  @Order(2)
+  void rollingRestart_ofEveryWorkerNode_failsNoRequest() throws Exception {
+    phase.set("rolling-restart");
+    script("rolling-restart");
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> hosts().size() == 2);
+    phase.set("after-rolling");
+    summary("rolling-restart");
+  }
+
+  @Test
+  @Order(3)
+  void drain_ofANode_movesItsReplicasBeforeItExits_andFailsNoRequest() throws Exception {
+    Map<String, List<String>> before = hosts();
+    String victim = before.keySet().iterator().next();
+    List<String> moving = before.get(victim);
+    long victimPid = pid(nodeIndex(victim));
+    phase.set("drain");
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort
+            + "/admin/nodes/" + URLEncoder.encode(victim, StandardCharsets.UTF_8) + "/drain"))
+        .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(202, r.statusCode(), r.body());
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250))
+        .until(() -> ProcessHandle.of(victimPid).map(p -> !p.isAlive()).orElse(true));
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
+      Map<String, List<String>> now = hosts();
+      return !now.containsKey(victim) && moving.stream().allMatch(m -> now.values().stream().anyMatch(l -> l.contains(m)));
+    });
+    phase.set("after-drain");
+    summary("drain");
+  }
+}
