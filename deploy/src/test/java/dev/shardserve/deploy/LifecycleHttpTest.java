@@ -282,7 +282,10 @@ class LifecycleHttpTest {
           .statusCode() == 200);
       assertEquals(404, s.post("/v1/models/stray:predict", "{\"instances\": [1.0]}").statusCode(),
           "a config file names the models: other folders are not served");
-      assertEquals(200, s.admin("PUT", "/admin/models/a/labels/stable", "{\"version\": 1}").statusCode());
+      await().atMost(Duration.ofSeconds(60)).until(() -> s.post("/v1/models/a:predict", "{\"instances\": [1.0]}")
+          .statusCode() == 200);
+      HttpResponse<String> labelled = s.admin("PUT", "/admin/models/a/labels/stable", "{\"version\": 1}");
+      assertEquals(200, labelled.statusCode(), labelled.body());
     }
     // Restart with a changed file: the stored desired state (with the admin's label) wins.
     Files.writeString(config, "models { a { } }");

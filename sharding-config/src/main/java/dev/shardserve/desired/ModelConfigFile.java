@@ -142,7 +142,7 @@ public final class ModelConfigFile {
         labels.putAll(SpecValues.labels(o.get("labels").unwrapped(), at + ".labels"));
       }
       int replicas = o.containsKey("replicas") ? SpecValues.replicas(o.get("replicas").unwrapped(),
-          at + ".replicas") : 1;
+          at + ".replicas") : ModelSpec.AUTO_REPLICAS;
       boolean stateful = o.containsKey("stateful") && bool(o.get("stateful"), at + ".stateful");
       BatchingSpec batching = o.containsKey("batching")
           ? SpecValues.batching(o.get("batching").unwrapped(), at + ".batching", BatchingSpec.DEFAULT)
@@ -217,7 +217,7 @@ public final class ModelConfigFile {
         labels.put((String) entry.getField(field(et, "key")), (Long) entry.getField(field(et, "value")));
       }
       try {
-        models.put(name, new ModelSpec(base, policy, labels, 1, false, true));
+        models.put(name, new ModelSpec(base, policy, labels, ModelSpec.AUTO_REPLICAS, false, true));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("model '" + name + "': " + e.getMessage(), e);
       }

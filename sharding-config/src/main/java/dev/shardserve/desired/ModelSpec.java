@@ -38,7 +38,11 @@ public record ModelSpec(
   public static final long DEFAULT_TIMEOUT_MILLIS = 30_000;
   public static final long MAX_TIMEOUT_MILLIS = 600_000;
 
-  public static final ModelSpec DEFAULT = new ModelSpec("", VersionPolicy.DEFAULT, new TreeMap<>(), 1, false, true);
+  /** Replicas left to the cluster: 1 in standalone or with one worker node, 2 with two or more. */
+  public static final int AUTO_REPLICAS = 0;
+
+  public static final ModelSpec DEFAULT = new ModelSpec("", VersionPolicy.DEFAULT, new TreeMap<>(), AUTO_REPLICAS,
+      false, true);
 
   public ModelSpec(String basePath, VersionPolicy policy, SortedMap<String, Long> labels, int replicas,
       boolean stateful, boolean loaded) {
@@ -58,10 +62,10 @@ public record ModelSpec(
       copy.put(e.getKey(), e.getValue());
     }
     labels = Collections.unmodifiableSortedMap(copy);
-    if (replicas < 1 || replicas > MAX_REPLICAS) {
+    if (replicas < AUTO_REPLICAS || replicas > MAX_REPLICAS) {
       throw new IllegalArgumentException("replicas must be between 1 and " + MAX_REPLICAS + ", was " + replicas);
     }
-    if (stateful && replicas != 1) {
+    if (stateful && replicas > 1) {
       throw new IllegalArgumentException("a stateful model has exactly one replica, was " + replicas);
     }
     Objects.requireNonNull(batching, "batching");
@@ -69,6 +73,17 @@ public record ModelSpec(
       throw new IllegalArgumentException("request-timeout must be between 1 ms and 10 min, was "
           + requestTimeoutMillis + " ms");
     }
+  }
+
+  /**
+   * The replicas that serve this model when {@code workers} worker nodes are up: the spec's
+   * count, or (auto) 2 with two or more workers and 1 otherwise; a stateful model has one.
+   */
+  public int replicasFor(int workers) {
+    if (stateful) {
+      return 1;
+    }
+    return replicas != AUTO_REPLICAS ? replicas : workers >= 2 ? 2 : 1;
   }
 
   /** The batching a replica applies: a stateful model is never batched and runs one request at a time. */

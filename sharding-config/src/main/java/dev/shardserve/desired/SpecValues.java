@@ -80,7 +80,11 @@ public final class SpecValues {
     return out;
   }
 
+  /** A replica count 1..64, or {@code "auto"} (2 with two or more worker nodes, else 1). */
   public static int replicas(Object v, String at) {
+    if ("auto".equals(v)) {
+      return ModelSpec.AUTO_REPLICAS;
+    }
     long n = integral(v, at);
     if (n < 1 || n > ModelSpec.MAX_REPLICAS) {
       throw new IllegalArgumentException(at + " must be between 1 and " + ModelSpec.MAX_REPLICAS + ", was " + n);

@@ -44,6 +44,7 @@ import dev.shardserve.protocol.ModelProtocol.VersionStatus;
 import dev.shardserve.protocol.Tensor;
 import dev.shardserve.protocol.VersionSelector;
 import dev.shardserve.sharding.EntityIds;
+import dev.shardserve.sharding.Workers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -310,7 +311,7 @@ public final class ModelEntity {
       return;
     }
     spec = desired.effective(model, inRepository || desired.models().containsKey(model));
-    if (spec != null && replica >= spec.replicas()) {
+    if (spec != null && replica >= spec.replicasFor(Workers.up(ctx.getSystem()))) {
       spec = null;
     }
     if (spec != null && !spec.effectiveBatching().equals(batcher.spec())) {

@@ -21,6 +21,7 @@ import dev.shardserve.protocol.ModelProtocol;
 import dev.shardserve.protocol.ModelProtocol.StatusReply;
 import dev.shardserve.protocol.VersionSelector;
 import dev.shardserve.sharding.EntityIds;
+import dev.shardserve.sharding.Workers;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -152,18 +153,18 @@ public final class ModelCatalogPublisher {
   }
 
   /** The models this node serves with their replica counts. */
-  static Map<String, Integer> served(DesiredState desired, Set<String> inRepository) {
+  static Map<String, Integer> served(DesiredState desired, Set<String> inRepository, int workers) {
     Map<String, Integer> out = new TreeMap<>();
     if (desired.discoverRepository()) {
       for (String m : inRepository) {
         if (!desired.models().containsKey(m)) {
-          out.put(m, ModelSpec.DEFAULT.replicas());
+          out.put(m, ModelSpec.DEFAULT.replicasFor(workers));
         }
       }
     }
     for (Map.Entry<String, ModelSpec> e : desired.models().entrySet()) {
       if (e.getValue().loaded()) {
-        out.put(e.getKey(), e.getValue().replicas());
+        out.put(e.getKey(), e.getValue().replicasFor(workers));
       }
     }
     return out;
@@ -173,7 +174,7 @@ public final class ModelCatalogPublisher {
     if (desired == null) {
       return;
     }
-    Map<String, Integer> served = served(desired, repository.models());
+    Map<String, Integer> served = served(desired, repository.models(), Workers.up(ctx.getSystem()));
     Set<String> models = new TreeSet<>(served.keySet());
     if (!models.equals(published)) {
       catalog.askUpdate(

@@ -188,7 +188,7 @@ public final class AdminApi {
     if (!spec.loaded()) {
       return CompletableFuture.completedFuture(new AdminJson.ModelView(model, spec, source, List.of()));
     }
-    return statuses(model, spec.replicas(), VersionSelector.latest())
+    return statuses(model, router.replicas(model), VersionSelector.latest())
         .thenApply(replies -> new AdminJson.ModelView(model, spec, source, replies));
   }
 

@@ -106,7 +106,14 @@ final class AdminJson {
       g.writeNumberField(e.getKey(), e.getValue());
     }
     g.writeEndObject();
-    g.writeNumberField("replicas", s.replicas());
+    if (s.replicas() == ModelSpec.AUTO_REPLICAS) {
+      g.writeStringField("replicas", "auto");
+    } else {
+      g.writeNumberField("replicas", s.replicas());
+    }
+    if (m.replicas() != null) {
+      g.writeNumberField("replicas_now", m.replicas().size());
+    }
     g.writeBooleanField("stateful", s.stateful());
     BatchingSpec b = s.batching();
     g.writeObjectFieldStart("batching");

@@ -16,6 +16,7 @@ import dev.shardserve.protocol.ModelProtocol;
 import dev.shardserve.protocol.ModelProtocol.Command;
 import dev.shardserve.protocol.ModelProtocol.Failure;
 import dev.shardserve.sharding.EntityIds;
+import dev.shardserve.sharding.Workers;
 import dev.shardserve.sharding.ReplicaShardExtractor;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -101,10 +102,10 @@ public final class ModelRouter {
     return r == null ? DesiredState.INITIAL : r.getValue();
   }
 
-  /** How many replicas serve {@code model} (1 unless its spec says otherwise). */
+  /** How many replicas serve {@code model}: its spec's count, or automatic (2 with two or more workers, else 1). */
   public int replicas(String model) {
     ModelSpec spec = desired().models().get(model);
-    return spec == null ? 1 : spec.replicas();
+    return (spec == null ? ModelSpec.DEFAULT : spec).replicasFor(Workers.up(system));
   }
 
   /**
