@@ -142,7 +142,7 @@ public final class ModelRouter {
   private <R> void attempt(String model, Function<ActorRef<R>, Command> command, long deadline, Duration timeout,
       Function<Failure, R> onFailure, Set<Integer> tried, int attempt, boolean retry, CompletableFuture<R> out) {
     int count = replicas(model);
-    int replica = chooser.choose(model, count, tried);
+    int replica = chooser.choose(model, count, tried, onLeavingNodes(model));
     long remaining = deadline - System.nanoTime();
     long attemptNanos = retry ? Math.min(remaining, settings.attemptTimeout().toNanos()) : remaining;
     chooser.started(model, replica);
@@ -170,6 +170,36 @@ public final class ModelRouter {
                 + (attempt > 1 ? " (" + attempt + " attempts)" : ""))));
       }
     });
+  }
+
+  /**
+   * Replicas of {@code model} hosted (as their nodes last published) on members that are leaving,
+   * exiting, down or unreachable: the router prefers the others, so a draining node stops
+   * receiving new requests before it goes.
+   */
+  private Set<Integer> onLeavingNodes(String model) {
+    var state = akka.cluster.typed.Cluster.get(system).state();
+    Set<String> going = new HashSet<>();
+    for (akka.cluster.Member m : state.getMembers()) {
+      if (m.status() == akka.cluster.MemberStatus.leaving() || m.status() == akka.cluster.MemberStatus.exiting()
+          || m.status() == akka.cluster.MemberStatus.down() || state.getUnreachable().contains(m)) {
+        going.add(m.address().toString());
+      }
+    }
+    if (going.isEmpty()) {
+      return Set.of();
+    }
+    Set<Integer> out = new HashSet<>();
+    catalog.entries().forEach((node, published) -> {
+      if (going.contains(node)) {
+        for (String id : published.replicas()) {
+          if (EntityIds.model(id).equals(model)) {
+            out.add(EntityIds.replica(id));
+          }
+        }
+      }
+    });
+    return out;
   }
 
   /** Asks replica {@code replica} of {@code model} once; completes with null when no answer came in time. */

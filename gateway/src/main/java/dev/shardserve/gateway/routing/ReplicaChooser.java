@@ -40,6 +40,11 @@ public final class ReplicaChooser {
 
   /** A replica of {@code count} not in {@code tried}; a tried one only when all were tried. */
   public int choose(String model, int count, Set<Integer> tried) {
+    return choose(model, count, tried, Set.of());
+  }
+
+  /** As {@link #choose(String, int, Set)}, also avoiding {@code avoid} (replicas on leaving nodes). */
+  public int choose(String model, int count, Set<Integer> tried, Set<Integer> avoid) {
     long now = clock.getAsLong();
     int best = -1;
     int bestLoad = Integer.MAX_VALUE;
@@ -50,7 +55,7 @@ public final class ReplicaChooser {
         continue;
       }
       Replica rep = replica(model, r);
-      boolean avoided = rep.avoided(now);
+      boolean avoided = rep.avoided(now) || avoid.contains(r);
       int load = rep.outstanding.get();
       boolean better = best < 0 || (bestAvoided && !avoided) || (avoided == bestAvoided && load < bestLoad);
       if (better) {

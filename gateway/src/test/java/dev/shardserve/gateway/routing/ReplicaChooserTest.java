@@ -40,6 +40,14 @@ class ReplicaChooserTest {
   }
 
   @Test
+  void replicasOnLeavingNodes_areAvoided() {
+    ReplicaChooser c = new ReplicaChooser(() -> now, 5_000);
+    c.started("m", 1);
+    c.started("m", 1);
+    assertEquals(1, c.choose("m", 2, Set.of(), Set.of(0)));
+  }
+
+  @Test
   void aRetryGoesToAReplicaNotTriedYet_orBackWhenAllWere() {
     ReplicaChooser c = new ReplicaChooser(() -> now, 5_000);
     assertEquals(1, c.choose("m", 2, Set.of(0)));
