@@ -44,6 +44,9 @@ final class ClusterOptions {
     values.put("akka.remote.artery.canonical.port", arteryPort);
     values.put("akka.cluster.roles", roles);
     values.put("akka.cluster.seed-nodes", seedNodes);
+    // A process of a cluster exits when it has left or was downed (SBR), so that its supervisor
+    // (script, container, Kubernetes) restarts it. Not in standalone or in-JVM tests.
+    values.put("akka.coordinated-shutdown.exit-jvm", "on");
     return ConfigFactory.parseMap(values);
   }
 }

@@ -25,8 +25,7 @@ final class GatewayCommand implements Callable<Integer> {
       http.validate();
       config = cluster.config("gateway", List.of("gateway")).withFallback(ConfigFactory.parseMap(http.config()))
           .withFallback(ConfigFactory.parseMap(state.config("gateway-" + cluster.arteryPort)))
-          .withFallback(ConfigFactory.parseMap(management.config()))
-          .withFallback(ConfigFactory.parseMap(java.util.Map.of("akka.coordinated-shutdown.exit-jvm", "on")));
+          .withFallback(ConfigFactory.parseMap(management.config()));
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;

@@ -44,8 +44,7 @@ final class NodeCommand implements Callable<Integer> {
       config = cluster.config("node", List.of("worker")).withFallback(ConfigFactory.parseMap(Map.of(
           "shardserve.node.model-repository", modelRepo.toAbsolutePath().toString())))
           .withFallback(ConfigFactory.parseMap(state.config("node-" + cluster.arteryPort)))
-          .withFallback(ConfigFactory.parseMap(management.config()))
-          .withFallback(ConfigFactory.parseMap(Map.of("akka.coordinated-shutdown.exit-jvm", "on")));
+          .withFallback(ConfigFactory.parseMap(management.config()));
       if (adminPort < 0 || adminPort > 65535) {
         throw new IllegalArgumentException("--admin-port must be 0-65535, was " + adminPort);
       }

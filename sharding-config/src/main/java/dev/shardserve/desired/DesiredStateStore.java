@@ -41,21 +41,16 @@ public final class DesiredStateStore {
     this.timeout = timeout;
   }
 
-  /** The local replica's state; {@link DesiredState#INITIAL} when nothing was ever written. */
-  public CompletionStage<DesiredState> get() {
-    CompletionStage<Replicator.GetResponse<LWWRegister<DesiredState>>> r = AskPattern.ask(replicator,
-        replyTo -> new Replicator.Get<>(DesiredState.KEY, Replicator.readLocal(), replyTo),
-        timeout.plusSeconds(60), system.scheduler());
-    return plain(r).thenApply(resp -> resp instanceof Replicator.GetSuccess<LWWRegister<DesiredState>> ok
-        ? ok.dataValue().getValue() : DesiredState.INITIAL);
-  }
-
   /** True when some state was ever written (by a config file or the admin API). */
   public CompletionStage<Boolean> exists() {
-    CompletionStage<Replicator.GetResponse<LWWRegister<DesiredState>>> r = AskPattern.ask(replicator,
+    return getLocal(timeout.plusSeconds(60)).thenApply(resp -> resp instanceof Replicator.GetSuccess);
+  }
+
+  /** The local replica's value (answered once a durable store has been loaded). */
+  private CompletionStage<Replicator.GetResponse<LWWRegister<DesiredState>>> getLocal(Duration askTimeout) {
+    return PlainFutures.of(AskPattern.ask(replicator,
         replyTo -> new Replicator.Get<>(DesiredState.KEY, Replicator.readLocal(), replyTo),
-        timeout.plusSeconds(60), system.scheduler());
-    return plain(r).thenApply(resp -> resp instanceof Replicator.GetSuccess);
+        askTimeout, system.scheduler()));
   }
 
   /**
@@ -73,7 +68,7 @@ public final class DesiredStateStore {
               return reg.withValue(self, next);
             }),
         timeout.plusSeconds(5), system.scheduler());
-    return plain(r).thenCompose(resp -> flushed().thenApply(flushed -> resp)).thenApply(resp -> {
+    return PlainFutures.of(r).thenCompose(resp -> flushed().thenApply(flushed -> resp)).thenApply(resp -> {
       if (resp instanceof Replicator.UpdateSuccess) {
         return new Written(written.join(), true);
       }
@@ -97,12 +92,9 @@ public final class DesiredStateStore {
    * A request sent after an admin answer therefore meets the new state on this node; other
    * nodes' replicas hear of it within their notify interval.
    */
-  private CompletionStage<Object> flushed() {
+  private CompletionStage<?> flushed() {
     replicator.tell(Replicator.flushChanges());
-    CompletionStage<Replicator.GetResponse<LWWRegister<DesiredState>>> r = AskPattern.ask(replicator,
-        replyTo -> new Replicator.Get<>(DesiredState.KEY, Replicator.readLocal(), replyTo),
-        timeout, system.scheduler());
-    return plain(r).thenApply(x -> (Object) x);
+    return getLocal(timeout);
   }
 
   /** Writes {@code state} unless some state exists already (a config file seeds only the first start). */
@@ -110,9 +102,5 @@ public final class DesiredStateStore {
     return exists().thenCompose(present -> present
         ? CompletableFuture.completedFuture(false)
         : update(old -> state).thenApply(w -> true));
-  }
-
-  private static <T> CompletionStage<T> plain(CompletionStage<T> stage) {
-    return PlainFutures.of(stage);
   }
 }

@@ -83,12 +83,7 @@ public final class ModelCatalogPublisher {
     this.ignore = ctx.getSystem().ignoreRef();
   }
 
-  public static Behavior<Message> create(ModelRepository repository, Duration interval,
-      CompletableFuture<Done> firstPublished) {
-    return create(repository, interval, firstPublished, 1, 0, 0);
-  }
-
-  /** With the capacity this node advertises for placement. */
+  /** {@code cpuSlots}, {@code gpus}, {@code gpuMemoryMiB}: the capacity this node advertises for placement. */
   public static Behavior<Message> create(ModelRepository repository, Duration interval,
       CompletableFuture<Done> firstPublished, int cpuSlots, int gpus, long gpuMemoryMiB) {
     return Behaviors.setup(ctx -> DistributedData.withReplicatorMessageAdapter(

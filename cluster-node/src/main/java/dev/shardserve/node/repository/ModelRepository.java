@@ -4,10 +4,7 @@ import dev.shardserve.protocol.ModelName;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Collections;
-import java.util.SortedMap;
 import java.util.SortedSet;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -15,8 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A model repository laid out as TensorFlow Serving's: {@code <root>/<model>/<version>/saved_model.pb}.
- * Every sub-folder with a valid model name is a model; numeric sub-folders of a model are its
- * versions (leading zeros allowed, as in {@code 00000123}); anything else is ignored.
+ * Every sub-folder with a valid model name is a model; a model's versions are watched by its
+ * replicas ({@code lifecycle.VersionScanner}).
  */
 public final class ModelRepository {
   private static final Logger log = LoggerFactory.getLogger(ModelRepository.class);
@@ -59,32 +56,5 @@ public final class ModelRepository {
     }
     Path dir = root.resolve(model).normalize();
     return dir.getParent().equals(root) && Files.isDirectory(dir) ? dir : null;
-  }
-
-  /** Version number to folder, for numeric sub-folders that hold a {@code saved_model.pb}. */
-  public SortedMap<Long, Path> versions(String model) {
-    Path dir = modelDir(model);
-    if (dir == null) {
-      return Collections.emptySortedMap();
-    }
-    SortedMap<Long, Path> out = new TreeMap<>();
-    try (Stream<Path> children = Files.list(dir)) {
-      children.filter(Files::isDirectory).forEach(p -> {
-        Long v = parseVersion(p.getFileName().toString());
-        if (v != null && Files.isRegularFile(p.resolve("saved_model.pb"))) {
-          out.put(v, p);
-        }
-      });
-    } catch (IOException e) {
-      log.warn("cannot list versions of {}: {}", dir, e.toString());
-    }
-    return out;
-  }
-
-  static Long parseVersion(String name) {
-    if (name.isEmpty() || name.length() > 18 || !name.chars().allMatch(Character::isDigit)) {
-      return null;
-    }
-    return Long.parseLong(name);
   }
 }

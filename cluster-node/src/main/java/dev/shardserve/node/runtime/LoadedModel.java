@@ -61,6 +61,8 @@ public final class LoadedModel implements AutoCloseable {
   private final AtomicInteger references = new AtomicInteger(1);
   private final AtomicBoolean ownerClosed = new AtomicBoolean();
   private final CompletableFuture<Long> freed = new CompletableFuture<>();
+  private final java.util.concurrent.ConcurrentHashMap<String, Boolean> batchable =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private LoadedModel(long version, SavedModelBundle bundle, Map<String, SignatureInfo> signatures,
       Path scratchCopy) {
@@ -236,6 +238,11 @@ public final class LoadedModel implements AutoCloseable {
    * rank of at least 1 and an unknown first dimension, so requests can be concatenated along it.
    */
   public boolean batchable(String key) {
+    // Asked on every request: the answer never changes for a loaded version, so it is kept.
+    return batchable.computeIfAbsent(key, this::hasBatchDimension);
+  }
+
+  private boolean hasBatchDimension(String key) {
     SignatureInfo sig = signatures.get(key);
     if (sig == null || sig.inputs().isEmpty() || sig.outputs().isEmpty()) {
       return false;
