@@ -1,10 +1,12 @@
 package dev.shardserve.node.repository;
 
 import akka.Done;
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.MemberStatus;
 import akka.cluster.ddata.LWWMap;
 import akka.cluster.ddata.LWWRegister;
 import akka.cluster.ddata.SelfUniqueAddress;
@@ -147,6 +149,11 @@ public final class ModelCatalogPublisher {
         .build();
   }
 
+  private boolean leaving() {
+    return CoordinatedShutdown.get(ctx.getSystem().classicSystem()).getShutdownReason().isPresent()
+        || Cluster.get(ctx.getSystem()).selfMember().status() != MemberStatus.up();
+  }
+
   /** The models this node serves with their replica counts. */
   static Map<String, Integer> served(DesiredState desired, Set<String> inRepository, int workers) {
     Map<String, Integer> out = new TreeMap<>();
@@ -179,7 +186,12 @@ public final class ModelCatalogPublisher {
           response -> new Written(response, models));
     }
     // Every poll, not only on a change: a replica that stopped (its node left, it was
-    // passivated) is started again wherever sharding now places it.
+    // passivated) is started again wherever sharding now places it. Not once this node is
+    // leaving: the local region buffers messages for shards it no longer hosts, and a
+    // buffered message holds its graceful shutdown (the handoff) until the phase times out.
+    if (leaving()) {
+      return;
+    }
     ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
     for (Map.Entry<String, Integer> e : served.entrySet()) {
       for (int r = 0; r < e.getValue(); r++) {

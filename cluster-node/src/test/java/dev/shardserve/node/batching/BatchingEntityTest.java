@@ -32,6 +32,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -113,24 +114,49 @@ class BatchingEntityTest {
   }
 
   @Test
-  void aFullQueue_answersOverloadedAtOnce_andNothingAcceptedIsLost() {
+  void aFullQueue_answersOverloadedAtOnce_andNothingAcceptedIsLost() throws Exception {
     BatchMetrics m = BatchMetrics.of("fixed");
     long rejectedBefore = m.rejects(BatchMetrics.Reject.QUEUE_FULL);
-    List<TestProbe<InferReply>> probes = new ArrayList<>();
-    for (int id = 1; id <= 40; id++) {
-      probes.add(send(id, 1));
+    // Hold every runtime thread so that the first batch cannot finish while the others
+    // arrive: then exactly one batch of 8 is running and 12 wait, whatever the machine's speed.
+    RuntimePool pool = RuntimePool.get(testKit.system());
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch held = new CountDownLatch(pool.threads());
+    for (int t = 0; t < pool.threads(); t++) {
+      pool.submit("test-blocker", () -> {
+        held.countDown();
+        try {
+          release.await(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
     }
-    int overloaded = 0;
-    for (int id = 1; id <= 40; id++) {
-      InferReply reply = probes.get(id - 1).receiveMessage(Duration.ofSeconds(30));
-      if (reply instanceof Failure f) {
+    List<TestProbe<InferReply>> probes = new ArrayList<>();
+    try {
+      assertTrue(held.await(30, TimeUnit.SECONDS), "runtime threads held");
+      for (int id = 1; id <= 40; id++) {
+        probes.add(send(id, 1));
+      }
+      // the 20 refused are answered while the runtime is still held: at once, not after a wait
+      for (int id = 21; id <= 40; id++) {
+        InferReply reply = probes.get(id - 1).receiveMessage(Duration.ofSeconds(30));
+        Failure f = assertInstanceOf(Failure.class, reply, reply::toString);
         assertEquals(ErrorCode.OVERLOADED, f.code(), f.message());
+      }
+    } finally {
+      release.countDown();
+    }
+    // 8 fill the first batch (fewer only if its 300 ms delay ran out first) and 12 queue
+    int overloaded = 20;
+    for (int id = 1; id <= 20; id++) {
+      InferReply reply = probes.get(id - 1).receiveMessage(Duration.ofSeconds(30));
+      if (id > 12 && reply instanceof Failure f && f.code() == ErrorCode.OVERLOADED) {
         overloaded++;
       } else {
         assertDoubled(id, 1, reply);
       }
     }
-    assertTrue(overloaded > 0, "40 requests at once against 12 queued + one batch of 8 running");
     assertEquals(overloaded, m.rejects(BatchMetrics.Reject.QUEUE_FULL) - rejectedBefore);
   }
 }
