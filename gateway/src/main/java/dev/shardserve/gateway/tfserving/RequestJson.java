@@ -1,11 +1,24 @@
 package dev.shardserve.gateway.tfserving;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 
 /** What every TF Serving request body shares: a JSON object, with an optional string {@code signature_name}. */
 final class RequestJson {
+  /**
+   * Parses request bodies: TF Serving's {@code NaN} and {@code Infinity} tokens are numbers, and
+   * numbers are parsed by Jackson's fast parser (FastDoubleParser, bundled with jackson-core),
+   * which matters when a body is thousands of floats.
+   */
+  static final JsonFactory FACTORY = JsonFactory.builder()
+      .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+      .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+      .build();
+
   private RequestJson() {}
 
   /** Moves to the body's START_OBJECT, or refuses a body that is not an object. */

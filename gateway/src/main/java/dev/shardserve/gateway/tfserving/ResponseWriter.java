@@ -1,6 +1,7 @@
 package dev.shardserve.gateway.tfserving;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import dev.shardserve.protocol.DType;
@@ -29,7 +30,9 @@ import java.util.TreeMap;
  * ends in {@code _bytes} are written as {@code {"b64": ...}}.
  */
 final class ResponseWriter {
-  static final JsonFactory JSON = JsonFactory.builder().disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS).build();
+  /** Floats and doubles are written by Jackson's fast writer (Schubfach): same shortest text, less CPU. */
+  static final JsonFactory JSON = JsonFactory.builder().disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+      .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
   private ResponseWriter() {}
 

@@ -11,7 +11,6 @@ import akka.stream.Materializer;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
 import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.gateway.GatewaySettings;
 import dev.shardserve.gateway.admission.Admission;
@@ -55,9 +54,7 @@ public final class TfServingApi {
   static final String TIMEOUT_HEADER = "X-Request-Timeout-Ms";
   public static final String VERSION_HEADER = "X-Model-Version";
 
-  private static final JsonFactory JSON = JsonFactory.builder()
-      .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-      .build();
+  private static final JsonFactory JSON = RequestJson.FACTORY;
 
   private final ModelRouter router;
   private final Admission admission;

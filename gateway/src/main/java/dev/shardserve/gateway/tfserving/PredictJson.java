@@ -1,0 +1,29 @@
+package dev.shardserve.gateway.tfserving;
+
+import com.fasterxml.jackson.core.JsonParser;
+import dev.shardserve.protocol.Tensor;
+import java.io.IOException;
+import java.util.Map;
+
+/**
+ * The predict body codec the gateway runs, callable on its own: decoding a TF Serving predict
+ * body into tensors and writing {@code {"predictions": ...}}. Public for the benchmarks in
+ * {@code perf/} (JMH, and the report's share of JSON work), which must measure this exact code.
+ */
+public final class PredictJson {
+  private PredictJson() {}
+
+  /** The inputs of a predict body (row or columnar format); a bad body throws {@link IllegalArgumentException}. */
+  public static Map<String, Tensor> decode(byte[] body) throws IOException {
+    try (JsonParser p = RequestJson.FACTORY.createParser(body)) {
+      return PredictRequest.parse(p).inputs();
+    } catch (BadRequest e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
+  /** The row-format answer for these outputs. */
+  public static byte[] encodePredictions(Map<String, Tensor> outputs) {
+    return ResponseWriter.predictions(outputs);
+  }
+}
