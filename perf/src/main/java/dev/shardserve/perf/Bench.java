@@ -1,21 +1,151 @@
 package dev.shardserve.perf;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code ./shardserve bench ...}: benchmarks that drive the product jar as separate processes. */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {Bench.Batching.class, Bench.Load.class},
-    description = "Benchmarks of shardserve against baselines measured in the same run (see perf/ in the README).")
+/**
+ * {@code ./shardserve bench ...}: load against any TF Serving REST URL ({@code --url}), the suites
+ * that write the report ({@code --suite}), issue 4's batching benchmark and the JMH benchmarks.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {Bench.Batching.class, Bench.Jmh.class},
+    description = {"Load against a TF Serving REST API: ./shardserve bench --url http://127.0.0.1:8501 --model m "
+        + "[--concurrency 1,8,64 | --rate 500] [--duration 10]",
+        "Suites, with baselines measured in the same run: ./shardserve bench --suite smoke|quick|full [--out DIR]"})
 public final class Bench implements Callable<Integer> {
+  @Option(names = "--suite", description = "smoke (seconds), quick (< 5 min) or full (< 30 min): writes OUT/report.md "
+      + "and PNG plots.")
+  String suite;
+
+  @Option(names = "--out", description = "Report folder (default target/bench/SUITE).")
+  Path out;
+
+  @Option(names = "--jar", defaultValue = "deploy/target/shardserve.jar", description = "The product jar "
+      + "(default ${DEFAULT-VALUE}).")
+  Path jar;
+
+  @Option(names = "--url", description = "Base URL of a TF Serving REST API, e.g. http://127.0.0.1:8501.")
+  URI url;
+
+  @Option(names = "--model", description = "The model to load (with --url).")
+  String model;
+
+  @Option(names = "--signature", defaultValue = "serving_default")
+  String signature;
+
+  @Option(names = "--concurrency", split = ",", description = "Closed loop: concurrent clients, one run each "
+      + "(default 1,2,4,8,16,32,64,128).")
+  List<Integer> concurrency;
+
+  @Option(names = "--rate", description = "Open loop instead: requests per second, latency from intended send times.")
+  Double rate;
+
+  @Option(names = "--connections", defaultValue = "256", description = "Connections that carry the open loop.")
+  int connections;
+
+  @Option(names = "--duration", defaultValue = "10", description = "Seconds each measured window lasts.")
+  double duration;
+
+  @Option(names = "--warmup", defaultValue = "3", description = "Warm-up seconds before each window.")
+  double warmup;
+
+  @Option(names = "--body", description = "The predict body (JSON file); default: built from the model's metadata.")
+  Path body;
+
+  @Option(names = "--rows", defaultValue = "1", description = "Instances per generated body.")
+  int rows;
 
   @Override
-  public Integer call() {
-    CommandLine.usage(this, System.out);
-    return 2;
+  public Integer call() throws Exception {
+    if (suite != null) {
+      return runSuite();
+    }
+    if (url == null || model == null) {
+      System.err.println("give --suite NAME, or --url URL --model MODEL (see --help)");
+      return 2;
+    }
+    return runLoad();
+  }
+
+  private Integer runSuite() throws Exception {
+    Plan plan;
+    try {
+      plan = Plan.named(suite);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      return 2;
+    }
+    if (!Files.isRegularFile(jar)) {
+      System.err.println("--jar: '" + jar + "' not found: build it first (mvn -DskipTests package)");
+      return 2;
+    }
+    Path perfJar = ownJar();
+    if (perfJar == null) {
+      System.err.println("the suites run from perf/target/shardserve-perf.jar (./shardserve bench ...)");
+      return 2;
+    }
+    Path dir = (out != null ? out : Path.of("target", "bench", suite)).toAbsolutePath();
+    long t0 = System.nanoTime();
+    Results results = new Suite(plan, jar.toAbsolutePath(), perfJar, dir).run();
+    Path report = Report.write(results, dir);
+    System.out.printf(Locale.ROOT, "%n%s%nwritten to %s in %.0f s%n", Files.readString(report), report,
+        (System.nanoTime() - t0) / 1e9);
+    return results.failures.isEmpty() ? 0 : 1;
+  }
+
+  private Integer runLoad() throws Exception {
+    if (!"http".equals(url.getScheme()) || url.getPort() < 0 && url.getHost() == null) {
+      System.err.println("--url must be http://HOST:PORT, was '" + url + "'");
+      return 2;
+    }
+    if (duration <= 0 || warmup < 0 || rows < 1 || connections < 1 || rate != null && rate <= 0) {
+      System.err.println("--duration, --rows, --connections and --rate must be positive, --warmup >= 0");
+      return 2;
+    }
+    byte[] bytes = body != null ? Files.readAllBytes(body)
+        : RequestBodies.fromMetadata(url, model, signature, rows);
+    String path = (url.getRawPath() == null ? "" : url.getRawPath().replaceAll("/+$", "")) + "/v1/models/" + model
+        + ":predict";
+    int port = url.getPort() > 0 ? url.getPort() : 80;
+    LoadGenerator g = new LoadGenerator(() -> new RawHttp(url.getHost(), port, "POST", path, bytes));
+    System.out.printf(Locale.ROOT, "POST %s%s (%d-byte body), %.0f s windows after %.0f s warm-up%n", url, path,
+        bytes.length, duration, warmup);
+    System.out.println("| load | answers 200/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | statuses |");
+    System.out.println("|---|---|---|---|---|---|---|---|");
+    if (rate != null) {
+      print(g.open(String.format(Locale.ROOT, "open loop %.0f/s", rate), rate, connections, warmup, duration));
+      return 0;
+    }
+    for (int c : concurrency != null ? concurrency : List.of(1, 2, 4, 8, 16, 32, 64, 128)) {
+      if (c < 1) {
+        System.err.println("--concurrency must list positive client counts, got " + c);
+        return 2;
+      }
+      print(g.closed(c + " clients", c, warmup, duration));
+    }
+    return 0;
+  }
+
+  private static void print(LoadResult r) {
+    System.out.printf(Locale.ROOT, "| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %s |%n", r.name(), r.goodput(),
+        r.ms(r.ok(), 50), r.ms(r.ok(), 90), r.ms(r.ok(), 99), r.ms(r.ok(), 99.9),
+        r.ok().getTotalCount() == 0 ? Double.NaN : r.ok().getMaxValue() / 1000.0, r.statuses());
+  }
+
+  /** This jar's path, when run from it. */
+  static Path ownJar() {
+    try {
+      Path p = Path.of(Bench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return Files.isRegularFile(p) ? p : null;
+    } catch (Exception e) {
+      return null;
+    }
   }
 
   @Command(name = "batching", mixinStandardHelpOptions = true,
@@ -68,38 +198,28 @@ public final class Bench implements Callable<Integer> {
     }
   }
 
-  @Command(name = "load", mixinStandardHelpOptions = true,
-      description = "POST one body to one URL: closed loop (--clients) or open loop (--rate); prints a summary.")
-  static final class Load implements Callable<Integer> {
-    @Option(names = "--url", required = true, description = "http://HOST:PORT/PATH")
-    java.net.URI url;
+  @Command(name = "jmh", mixinStandardHelpOptions = true,
+      description = {"JMH micro-benchmarks of the hot paths (JSON predict codec, Tensor <-> TensorFlow copies, Kryo "
+          + "round-trip of an Infer of 32x784 floats), run with the product jar on the classpath.",
+          "Arguments after -- go to JMH, e.g. ./shardserve bench jmh -- -f 1 -wi 2 -i 3 Json"})
+  static final class Jmh implements Callable<Integer> {
+    @Option(names = "--jar", defaultValue = "deploy/target/shardserve.jar")
+    Path jar;
 
-    @Option(names = "--body", required = true, description = "File with the request body (JSON).")
-    Path body;
-
-    @Option(names = "--clients", defaultValue = "64", description = "Closed-loop clients, or open-loop connections.")
-    int clients;
-
-    @Option(names = "--rate", defaultValue = "0", description = "Open loop: requests per second (0: closed loop).")
-    double rate;
-
-    @Option(names = "--warmup", defaultValue = "3")
-    double warmup;
-
-    @Option(names = "--duration", defaultValue = "10")
-    double duration;
+    @CommandLine.Parameters(description = "JMH's own arguments (-h for its help)")
+    List<String> jmhArgs = new java.util.ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
-      byte[] bytes = Files.readAllBytes(body);
-      LoadGenerator g = new LoadGenerator(() -> new RawHttp(url.getHost(), url.getPort(), "POST", url.getRawPath(),
-          bytes));
-      LoadResult r = rate > 0 ? g.open("open " + rate, rate, clients, warmup, duration)
-          : g.closed("closed " + clients, clients, warmup, duration);
-      System.out.printf(java.util.Locale.ROOT, "%s: sent %.0f/s, 200 %.0f/s, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, "
-          + "max %.2f ms; statuses %s%n", r.name(), r.sentPerSecond(), r.goodput(), r.ms(r.ok(), 50), r.ms(r.ok(), 99),
-          r.ms(r.ok(), 99.9), r.ok().getMaxValue() / 1000.0, r.statuses());
-      return 0;
+      Path perfJar = ownJar();
+      if (!Files.isRegularFile(jar) || perfJar == null) {
+        System.err.println("--jar: '" + jar + "' not found, or not run from shardserve-perf.jar");
+        return 2;
+      }
+      List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+          .toString(), "-cp", jar.toAbsolutePath() + java.io.File.pathSeparator + perfJar, "org.openjdk.jmh.Main"));
+      cmd.addAll(jmhArgs.isEmpty() ? List.of("dev.shardserve.perf.jmh") : jmhArgs);
+      return new ProcessBuilder(cmd).inheritIO().start().waitFor();
     }
   }
 

@@ -3,22 +3,28 @@ package dev.shardserve.perf;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 
 /**
  * Closed loop (N clients, each sending its next request when the last is answered) and open loop
  * (requests sent at a constant rate, each latency measured from its <em>intended</em> send time,
  * so a stalled server is not hidden by clients that politely wait: no coordinated omission). A
- * warm-up, then a measured window; requests still in flight at its end are not counted.
+ * warm-up, then a measured window: the answers that arrive within it are counted, each with its
+ * latency from its intended send time; nothing is sent after it. Each worker keeps its own
+ * {@link Tally}; they are merged after the window.
  */
 final class LoadGenerator {
+  /** Told when the measured window opens and closes (e.g. to read the server's CPU time then). */
+  interface Window {
+    Window NONE = new Window() {};
+
+    default void opened() {}
+
+    default void closed() {}
+  }
+
   private final Supplier<RawHttp> connections;
 
   LoadGenerator(Supplier<RawHttp> connections) {
@@ -31,85 +37,102 @@ final class LoadGenerator {
   }
 
   LoadResult closed(String name, int clients, double warmupSeconds, double seconds) throws InterruptedException {
-    return run(name, clients, warmupSeconds, seconds, -1);
+    return closed(name, clients, warmupSeconds, seconds, Window.NONE);
+  }
+
+  LoadResult closed(String name, int clients, double warmupSeconds, double seconds, Window window)
+      throws InterruptedException {
+    return run(name, clients, warmupSeconds, seconds, -1, window);
   }
 
   /** Open loop at {@code perSecond}, with {@code workers} connections to carry it. */
   LoadResult open(String name, double perSecond, int workers, double warmupSeconds, double seconds)
       throws InterruptedException {
-    return run(name, workers, warmupSeconds, seconds, perSecond);
+    return open(name, perSecond, workers, warmupSeconds, seconds, Window.NONE);
   }
 
-  private LoadResult run(String name, int threads, double warmupSeconds, double seconds, double perSecond)
+  LoadResult open(String name, double perSecond, int workers, double warmupSeconds, double seconds, Window window)
       throws InterruptedException {
-    Recorder ok = new Recorder(3);
-    Recorder refused = new Recorder(3);
-    Recorder refusedService = new Recorder(3);
-    LongAdder sent = new LongAdder();
-    Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
-    LongAdder ioErrors = new LongAdder();
+    if (!(perSecond > 0)) {
+      throw new IllegalArgumentException("rate must be > 0 requests per second, was " + perSecond);
+    }
+    return run(name, workers, warmupSeconds, seconds, perSecond, window);
+  }
+
+  private LoadResult run(String name, int threads, double warmupSeconds, double seconds, double perSecond,
+      Window window) throws InterruptedException {
+    if (threads < 1 || !(seconds > 0) || warmupSeconds < 0) {
+      throw new IllegalArgumentException("need >= 1 connection, a window > 0 s and a warm-up >= 0 s; got "
+          + threads + ", " + seconds + " s, " + warmupSeconds + " s");
+    }
     long start = System.nanoTime();
     long measureFrom = start + (long) (warmupSeconds * 1e9);
     long end = measureFrom + (long) (seconds * 1e9);
     AtomicLong next = new AtomicLong();
+    List<Tally> tallies = new ArrayList<>();
     List<Thread> workers = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
-      Thread w = new Thread(() -> {
-        try (RawHttp http = connections.get()) {
-          while (true) {
-            long sendAt;
-            if (perSecond > 0) {
-              sendAt = intended(start, next.getAndIncrement(), perSecond);
-              if (sendAt - end >= 0) {
-                return;
-              }
-              long wait = sendAt - System.nanoTime();
-              if (wait > 0) {
-                LockSupport.parkNanos(wait);
-              }
-            } else {
-              sendAt = System.nanoTime();
-              if (sendAt - end >= 0) {
-                return;
-              }
-            }
-            long actual = System.nanoTime();
-            int status;
-            try {
-              status = http.send().status();
-            } catch (IOException e) {
-              status = -1;
-            }
-            long done = System.nanoTime();
-            if (sendAt - measureFrom < 0 || done - end > 0) {
-              continue; // warm-up, or answered after the window
-            }
-            long micros = Math.max(1, (done - sendAt) / 1000);
-            sent.increment();
-            if (status < 0) {
-              ioErrors.increment();
-            } else {
-              statuses.computeIfAbsent(status, s -> new LongAdder()).increment();
-              (status == 200 ? ok : refused).recordValue(micros);
-              if (status != 200) {
-                refusedService.recordValue(Math.max(1, (done - actual) / 1000));
-              }
-            }
-          }
-        }
-      }, "load-" + t);
+      Tally tally = new Tally();
+      tallies.add(tally);
+      Thread w = new Thread(() -> work(tally, start, measureFrom, end, perSecond, next), "load-" + t);
       w.setDaemon(true);
-      w.start();
       workers.add(w);
     }
+    Thread timer = new Thread(() -> {
+      parkUntil(measureFrom);
+      window.opened();
+      parkUntil(end);
+      window.closed();
+    }, "load-window");
+    timer.setDaemon(true);
+    timer.start();
+    workers.forEach(Thread::start);
     for (Thread w : workers) {
       w.join();
     }
-    Map<Integer, Long> byStatus = new java.util.TreeMap<>();
-    statuses.forEach((s, n) -> byStatus.put(s, n.sum()));
-    Histogram okH = ok.getIntervalHistogram();
-    Histogram refusedH = refused.getIntervalHistogram();
-    return new LoadResult(name, seconds, okH, refusedH, refusedService.getIntervalHistogram(), byStatus,
-        ioErrors.sum(), sent.sum());
+    timer.join();
+    return Tally.merge(tallies).toResult(name, seconds);
+  }
+
+  private void work(Tally tally, long start, long measureFrom, long end, double perSecond, AtomicLong next) {
+    try (RawHttp http = connections.get()) {
+      while (true) {
+        long sendAt;
+        if (perSecond > 0) {
+          sendAt = intended(start, next.getAndIncrement(), perSecond);
+          if (sendAt - end >= 0) {
+            return;
+          }
+          parkUntil(sendAt);
+        } else {
+          sendAt = System.nanoTime();
+        }
+        long actual = System.nanoTime();
+        if (actual - end >= 0) {
+          return; // an open loop that fell behind sends nothing after the window
+        }
+        if (actual - measureFrom >= 0) {
+          tally.sent++;
+        }
+        int status;
+        try {
+          status = http.send().status();
+        } catch (IOException e) {
+          status = -1;
+        }
+        long done = System.nanoTime();
+        // Every answer that arrives within the window counts (what the server delivered then),
+        // its latency taken from its intended send time, even if that was during the warm-up.
+        if (done - measureFrom >= 0 && done - end <= 0) {
+          tally.record(status, (done - sendAt) / 1000, (done - actual) / 1000);
+        }
+      }
+    }
+  }
+
+  private static void parkUntil(long nanoTime) {
+    for (long wait; (wait = nanoTime - System.nanoTime()) > 0; ) {
+      LockSupport.parkNanos(wait);
+    }
   }
 }

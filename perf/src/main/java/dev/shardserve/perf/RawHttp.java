@@ -25,6 +25,17 @@ final class RawHttp implements AutoCloseable {
   /** A response: its status and, for errors, the body text (else null). */
   record Response(int status, String body) {}
 
+  /** A request to send again and again, to whichever port. */
+  record Request(String method, String path, byte[] body) {
+    static Request predict(String model, byte[] body) {
+      return new Request("POST", "/v1/models/" + model + ":predict", body);
+    }
+
+    RawHttp connect(int port) {
+      return new RawHttp("127.0.0.1", port, method, path, body);
+    }
+  }
+
   RawHttp(String host, int port, String method, String path, byte[] body) {
     this.host = host;
     this.port = port;

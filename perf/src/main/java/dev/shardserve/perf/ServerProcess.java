@@ -12,13 +12,17 @@ import java.util.concurrent.TimeUnit;
 final class ServerProcess implements AutoCloseable {
   final Process process;
   final int port;
-  private final Path log;
+  final Path log;
   private long peakRssKb;
 
-  private ServerProcess(Process process, int port, Path log) {
+  /** When the process was started (System.nanoTime), for cold-start times. */
+  final long startedNanos;
+
+  private ServerProcess(Process process, int port, Path log, long startedNanos) {
     this.process = process;
     this.port = port;
     this.log = log;
+    this.startedNanos = startedNanos;
   }
 
   static int freePort() throws IOException {
@@ -30,15 +34,46 @@ final class ServerProcess implements AutoCloseable {
   /** Runs {@code java [jvmArgs] -jar jar args...} with its output in {@code log}. */
   static ServerProcess start(Path jar, List<String> jvmArgs, List<String> args, int port, Path log)
       throws IOException {
+    List<String> launch = new ArrayList<>(jvmArgs);
+    launch.add("-jar");
+    launch.add(jar.toString());
+    return launch(launch, args, port, log);
+  }
+
+  /** Runs {@code java [jvmArgs] -cp classpath mainClass args...}: a baseline next to the product's classes. */
+  static ServerProcess startMain(String classpath, List<String> jvmArgs, String mainClass, List<String> args,
+      int port, Path log) throws IOException {
+    List<String> launch = new ArrayList<>(jvmArgs);
+    launch.addAll(List.of("-cp", classpath, mainClass));
+    return launch(launch, args, port, log);
+  }
+
+  private static ServerProcess launch(List<String> launch, List<String> args, int port, Path log) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(jvmArgs);
-    cmd.add("-jar");
-    cmd.add(jar.toString());
+    cmd.addAll(launch);
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
-    return new ServerProcess(pb.start(), port, log);
+    long started = System.nanoTime();
+    return new ServerProcess(pb.start(), port, log, started);
+  }
+
+  /** Runs a class of the perf jar (a baseline tool) to completion; returns its standard output. */
+  static String runMain(String classpath, String mainClass, List<String> args, Path log, int timeoutSeconds)
+      throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", classpath, mainClass));
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(log.toFile());
+    pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
+    Process p = pb.start();
+    byte[] out = p.getInputStream().readAllBytes();
+    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      throw new IOException("'" + String.join(" ", cmd) + "' failed; see " + log);
+    }
+    return new String(out, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /** Runs a one-off command of the jar (e.g. example-model) and waits for it. */
@@ -52,8 +87,11 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
-  /** Waits until {@code probe} answers 200, or fails after {@code seconds}. */
-  void awaitReady(RawHttp probe, int seconds) throws IOException, InterruptedException {
+  /**
+   * Waits until {@code probe} answers 200, or fails after {@code seconds}; returns the seconds
+   * from this process's start to that first answer (its cold start).
+   */
+  double awaitReady(RawHttp probe, int seconds) throws IOException, InterruptedException {
     long until = System.nanoTime() + seconds * 1_000_000_000L;
     while (System.nanoTime() < until) {
       if (!process.isAlive()) {
@@ -61,12 +99,12 @@ final class ServerProcess implements AutoCloseable {
       }
       try {
         if (probe.send().status() == 200) {
-          return;
+          return (System.nanoTime() - startedNanos) / 1e9;
         }
       } catch (IOException e) {
         // not listening yet
       }
-      Thread.sleep(100); // polling a process that is starting: no condition to wait on
+      Thread.sleep(20); // polling a process that is starting: no condition to wait on
     }
     throw new IOException("server not ready after " + seconds + " s; see " + log);
   }

@@ -1,0 +1,267 @@
+package dev.shardserve.perf;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/** The Markdown report of a suite run: machine, settings, the README's ratios, tables, plots. */
+final class Report {
+  /** One ratio of the README: what it compares, its value (NaN when not measured), its goal. */
+  record Ratio(String name, String scenario, double value, String unit, String goal, Boolean met, String detail) {}
+
+  private final Results r;
+
+  Report(Results results) {
+    this.r = results;
+  }
+
+  static String f(String format, Object... args) {
+    return String.format(Locale.ROOT, format, args);
+  }
+
+  private Optional<Results.Point> at(String system, String model, int rows, int clients) {
+    return r.closed(system, model, rows, clients);
+  }
+
+  /** The ratios the README quotes, computed from this run only. */
+  List<Ratio> ratios() {
+    List<Ratio> out = new ArrayList<>();
+    int c = r.plan.ratioClients();
+    String mlp = Suite.MLP;
+    Optional<Results.Point> ss = at(Suite.STANDALONE, mlp, 1, c);
+    Optional<Results.Point> naive = at(Suite.NAIVE, mlp, 1, c);
+    Optional<Results.Point> naiveDefault = at(Suite.NAIVE_DEFAULT, mlp, 1, c);
+    String scen = "MLP, 1 row per request, " + c + " clients";
+    out.add(ratio("batching gain", "standalone ÷ naive server, " + scen, ss, naive, 3.0, "≥ 3×"));
+    if (naiveDefault.isPresent()) {
+      out.add(ratio("batching gain (naive with TF default threads)", "standalone ÷ naive server with TensorFlow's "
+          + "default session settings, " + scen, ss, naiveDefault, Double.NaN, "(reported)"));
+    }
+
+    Optional<Results.Point> constant = at(Suite.CONSTANT, mlp, 1, c);
+    Results.Ceiling mlpCeiling = r.ceilings.get(mlp);
+    if (ss.isPresent() && constant.isPresent() && mlpCeiling != null) {
+      double ceilingCpu = mlpCeiling.best().cpuMicrosPerRow();
+      double overhead = ss.get().cpuMicrosPerRequest() - constant.get().cpuMicrosPerRequest() - ceilingCpu;
+      out.add(new Ratio("overhead", "server CPU per request, " + scen + " (784-float JSON body)", overhead, "µs",
+          "≤ 25 µs", overhead <= 25, f("%.1f (standalone) − %.1f (bare Akka HTTP route, same body) − %.1f "
+              + "(TensorFlow per row at batch %d, in-process)", ss.get().cpuMicrosPerRequest(),
+              constant.get().cpuMicrosPerRequest(), ceilingCpu, mlpCeiling.best().batch())));
+    } else {
+      out.add(missing("overhead", scen));
+    }
+    Optional<Results.Point> one = at(Suite.STANDALONE, mlp, 1, 1);
+    if (one.isPresent() && mlpCeiling != null) {
+      double added = one.get().ms(50) - mlpCeiling.batch1P50Micros() / 1000;
+      out.add(new Ratio("added latency", "p50 at 1 client over the in-process batch-1 call, MLP", added, "ms",
+          "≤ 1 ms", added <= 1, f("%.3f ms (standalone p50) − %.3f ms (TensorFlow call p50)", one.get().ms(50),
+              mlpCeiling.batch1P50Micros() / 1000)));
+    } else {
+      out.add(missing("added latency", "MLP, 1 client"));
+    }
+
+    Optional<Results.Point> wide = r.saturated(Suite.STANDALONE, mlp, 32);
+    if (wide.isPresent() && mlpCeiling != null) {
+      double eff = wide.get().rowsPerSecond() / mlpCeiling.best().rowsPerSecond();
+      out.add(new Ratio("efficiency", "standalone ÷ in-process ceiling, rows per second, MLP, 32 rows per request, "
+          + "at saturation (" + wide.get().clients() + " clients)", eff, "×", "(reported)", null,
+          f("%.0f ÷ %.0f rows/s. %s", wide.get().rowsPerSecond(), mlpCeiling.best().rowsPerSecond(),
+              jsonShare(wide.get(), mlpCeiling))));
+    } else {
+      out.add(missing("efficiency", "MLP, 32 rows per request"));
+    }
+
+    out.add(ratio("HTTP ceiling", "standalone ÷ bare Akka HTTP route answering a constant, half_plus_two, 1 row, "
+        + c + " clients", at(Suite.STANDALONE, Suite.HALF_PLUS_TWO, 1, c), at(Suite.CONSTANT, Suite.HALF_PLUS_TWO, 1,
+        c), 0.5, "≥ 0.5"));
+    Optional<Results.Point> cluster = at(Suite.CLUSTER, mlp, 1, c);
+    Ratio hop = ratio("the hop", "gateway + 2 worker nodes (3 JVMs) ÷ standalone, " + scen, cluster, ss, 0.8, "≥ 0.8");
+    if (cluster.isPresent() && ss.isPresent()) {
+      hop = new Ratio(hop.name(), hop.scenario(), hop.value(), hop.unit(), hop.goal(), hop.met(), hop.detail()
+          + f("; server CPU per request %.0f µs (3 JVMs) vs %.0f µs (standalone)", cluster.get().cpuMicrosPerRequest(),
+          ss.get().cpuMicrosPerRequest()));
+    }
+    out.add(hop);
+    return out;
+  }
+
+  /** How much of the gap to the ceiling decoding JSON explains, from the decoder's measured cost per row. */
+  static String jsonShare(Results.Point wide, Results.Ceiling ceiling) {
+    Double decode = ceiling.decodeMicrosPerRow().get(wide.workload().rows());
+    if (decode == null) {
+      return "JSON decoding not measured.";
+    }
+    double cpuPerRow = wide.cpuMicrosPerRequest() / wide.workload().rows();
+    double withoutJson = cpuPerRow > decode ? wide.rowsPerSecond() * cpuPerRow / (cpuPerRow - decode) : Double.NaN;
+    double gap = ceiling.best().rowsPerSecond() - wide.rowsPerSecond();
+    return f("Decoding the JSON body costs %.1f µs per row (shardserve's decoder, one thread), %.0f%% of the "
+            + "server's %.1f µs of CPU per row; without it the same CPU would serve about %.0f rows/s, %.0f%% of "
+            + "the gap to the ceiling.", decode, 100 * decode / cpuPerRow, cpuPerRow, withoutJson,
+        gap > 0 ? 100 * (withoutJson - wide.rowsPerSecond()) / gap : Double.NaN);
+  }
+
+  private static Ratio ratio(String name, String scenario, Optional<Results.Point> a, Optional<Results.Point> b,
+      double goal, String goalText) {
+    if (a.isEmpty() || b.isEmpty() || b.get().requestsPerSecond() == 0) {
+      return missing(name, scenario);
+    }
+    double v = a.get().requestsPerSecond() / b.get().requestsPerSecond();
+    return new Ratio(name, scenario, v, "×", goalText, Double.isNaN(goal) ? null : v >= goal,
+        f("%.0f ÷ %.0f answers/s", a.get().requestsPerSecond(), b.get().requestsPerSecond()));
+  }
+
+  private static Ratio missing(String name, String scenario) {
+    return new Ratio(name, scenario, Double.NaN, "", "", null, "not measured in this suite (or its run failed)");
+  }
+
+  String markdown(Map<String, List<String>> plots, String plotError) {
+    List<String> l = new ArrayList<>();
+    Plan p = r.plan;
+    l.add("# shardserve benchmark report: suite `" + p.name() + "`");
+    l.add("");
+    l.add("Run " + ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME) + " by `./shardserve bench "
+        + "--suite " + p.name() + "`.");
+    l.add("");
+    l.add("- **Machine**: " + MachineInfo.describe());
+    l.add("- **Versions**: " + MachineInfo.versions());
+    l.add(f("- **Settings**: each window %.1f s after %.1f s of warm-up; closed-loop clients send one request at a time "
+        + "over a keep-alive connection; open loop at %.0f× the saturated rate over %d connections. All processes "
+        + "on 127.0.0.1, started one system at a time. Heaps: standalone 1 GiB, node 768 MiB, gateway 384 MiB, naive "
+        + "server 1 GiB, bare route 512 MiB. TensorFlow on the calling thread (intra-op 1, inter-op -1) for "
+        + "shardserve, the naive server and the ceiling; the naive server is also run with TensorFlow's defaults.",
+        p.windowSeconds(), p.warmupSeconds(), p.overloadFactor(), p.overloadConnections()));
+    l.add("- **Models**: `half_plus_two` (y = x/2 + 2, overhead-bound) and `mlp` (784-512-512-10, compute-bound), "
+        + "written by `example-model` with fixed seeds; bodies are TF Serving's row format.");
+    l.add("");
+    l.add("## Ratios");
+    l.add("");
+    l.add("| ratio | scenario | value | goal | met | how |");
+    l.add("|---|---|---|---|---|---|");
+    for (Ratio q : ratios()) {
+      l.add(f("| %s | %s | %s | %s | %s | %s |", q.name(), q.scenario(),
+          Double.isNaN(q.value()) ? "-" : f(q.unit().equals("×") ? "%.2f×" : "%.1f %s", q.value(), q.unit()),
+          q.goal(), q.met() == null ? "" : q.met() ? "yes" : "**no**", q.detail()));
+    }
+    l.add("");
+    l.add("Latencies are measured from each request's intended send time; CPU is the server's processes' user + "
+        + "system time in the window (from /proc), divided by its successful answers.");
+
+    Map<String, List<Results.Point>> byWorkload = new LinkedHashMap<>();
+    for (Results.Point q : r.points) {
+      if (q.clients() > 0) {
+        byWorkload.computeIfAbsent(q.workload().label(), k -> new ArrayList<>()).add(q);
+      }
+    }
+    for (Map.Entry<String, List<Results.Point>> e : byWorkload.entrySet()) {
+      l.add("");
+      l.add("## Closed loop: " + e.getKey());
+      l.add("");
+      l.add("| system | clients | answers/s | rows/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | CPU µs/answer "
+          + "| RSS MiB | statuses |");
+      l.add("|---|---|---|---|---|---|---|---|---|---|---|---|");
+      for (Results.Point q : e.getValue()) {
+        l.add(row(q, Integer.toString(q.clients())));
+      }
+      List<String> files = plots.getOrDefault(e.getKey(), List.of());
+      l.add("");
+      for (String file : files) {
+        l.add("![" + file + "](" + file + ")");
+      }
+    }
+    if (!r.overloads().isEmpty()) {
+      l.add("");
+      l.add("## Overload: open loop at " + f("%.0f", p.overloadFactor()) + "× the saturated rate");
+      l.add("");
+      l.add("| system | workload | asked/s | sent/s | answered 200/s | goodput ÷ saturated | p50 ms | p99 ms | refusals "
+          + "p99 ms from intended (service) | RSS MiB | statuses |");
+      l.add("|---|---|---|---|---|---|---|---|---|---|---|");
+      for (Results.Point q : r.overloads()) {
+        double sat = r.saturated(q.system(), q.workload().model(), q.workload().rows())
+            .map(Results.Point::requestsPerSecond).orElse(Double.NaN);
+        LoadResult lr = q.load();
+        l.add(f("| %s | %s | %.0f | %.0f | %.0f | %.0f%% | %.2f | %.2f | %s | %d | %s |", q.system(),
+            q.workload().label(), q.rate(), lr.sentPerSecond(), lr.goodput(), 100 * lr.goodput() / sat, q.ms(50),
+            q.ms(99), lr.refused().getTotalCount() == 0 ? "-" : f("%.2f (%.2f)", lr.ms(lr.refused(), 99),
+                lr.ms(lr.refusedService(), 99)), q.rssKb() / 1024, lr.statuses()));
+      }
+    }
+    if (!r.ceilings.isEmpty()) {
+      l.add("");
+      l.add("## In-process ceiling (TensorFlow Java, no HTTP, " + Runtime.getRuntime().availableProcessors()
+          + " caller threads)");
+      l.add("");
+      l.add("| model | batch | rows/s | CPU µs/row |");
+      l.add("|---|---|---|---|");
+      for (Results.Ceiling c : r.ceilings.values()) {
+        for (Results.CeilingPoint q : c.points()) {
+          l.add(f("| %s | %d | %.0f | %.2f |", c.model(), q.batch(), q.rowsPerSecond(), q.cpuMicrosPerRow()));
+        }
+      }
+      l.add("");
+      for (Results.Ceiling c : r.ceilings.values()) {
+        l.add(f("- %s: one batch-1 call takes %.0f µs at p50, %.0f µs at p99 (one caller).", c.model(),
+            c.batch1P50Micros(), c.batch1P99Micros()));
+        c.decodeMicrosPerRow().forEach((rows, micros) -> l.add(f("- %s: shardserve's JSON decoder takes %.2f µs per "
+            + "row on a %d-row predict body.", c.model(), micros, rows)));
+      }
+    }
+    if (!r.coldStarts.isEmpty()) {
+      l.add("");
+      l.add("## Cold start: process start to first successful answer");
+      l.add("");
+      l.add("| system | seconds |");
+      l.add("|---|---|");
+      r.coldStarts.forEach((s, secs) -> l.add(f("| %s | %.2f |", s, secs)));
+      l.add("");
+      l.add("The first answer is an MLP predict (the bare route: a constant); shardserve loads, warms up and "
+          + "publishes its models before it answers.");
+    }
+    if (plotError != null) {
+      l.add("");
+      l.add("Plots were not drawn: " + plotError);
+    }
+    if (!r.failures.isEmpty()) {
+      l.add("");
+      l.add("## Failed");
+      l.add("");
+      r.failures.forEach(s -> l.add("- " + s));
+    }
+    return String.join("\n", l) + "\n";
+  }
+
+  private static String row(Results.Point q, String clients) {
+    LoadResult lr = q.load();
+    return f("| %s | %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %d | %s |", q.system(), clients,
+        q.requestsPerSecond(), q.rowsPerSecond(), q.ms(50), q.ms(90), q.ms(99), q.ms(99.9),
+        lr.ok().getTotalCount() == 0 ? Double.NaN : lr.ok().getMaxValue() / 1000.0, q.cpuMicrosPerRequest(),
+        q.rssKb() / 1024, lr.statuses());
+  }
+
+  /** Writes report.md and the plots into {@code dir}; returns the report's path. */
+  static Path write(Results results, Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Map<String, List<String>> plots = new LinkedHashMap<>();
+    String plotError = null;
+    try {
+      Map<String, Workload> workloads = new LinkedHashMap<>();
+      results.points.forEach(q -> workloads.putIfAbsent(q.workload().label(), q.workload()));
+      for (Map.Entry<String, Workload> e : workloads.entrySet()) {
+        plots.put(e.getKey(), Plots.write(results, e.getValue(), dir));
+      }
+    } catch (IOException | RuntimeException | LinkageError | InternalError e) {
+      // a JDK without fonts or AWT libraries: the tables are still the report
+      plotError = e.toString();
+    }
+    Path out = dir.resolve("report.md");
+    Files.writeString(out, new Report(results).markdown(plots, plotError));
+    return out;
+  }
+}

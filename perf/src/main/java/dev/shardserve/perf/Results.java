@@ -1,0 +1,73 @@
+package dev.shardserve.perf;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Everything one suite run measured. */
+final class Results {
+  /** One measured window against one system. {@code clients} is 0 for an open-loop run at {@code rate}. */
+  record Point(String system, Workload workload, int clients, double rate, LoadResult load, double cpuSeconds,
+      long rssKb) {
+    double requestsPerSecond() {
+      return load.goodput();
+    }
+
+    double rowsPerSecond() {
+      return load.goodput() * workload.rows();
+    }
+
+    /** Server CPU (all its processes) per successful answer, in the window. */
+    double cpuMicrosPerRequest() {
+      return cpuSeconds * 1e6 / Math.max(1, load.count(200));
+    }
+
+    double ms(double percentile) {
+      return load.ms(load.ok(), percentile);
+    }
+  }
+
+  record CeilingPoint(int batch, double rowsPerSecond, double cpuMicrosPerRow) {}
+
+  /** The in-process TensorFlow ceiling of one model, and what decoding a predict body costs. */
+  record Ceiling(String model, double batch1P50Micros, double batch1P99Micros, List<CeilingPoint> points,
+      Map<Integer, Double> decodeMicrosPerRow) {
+    CeilingPoint best() {
+      return points.stream().max((a, b) -> Double.compare(a.rowsPerSecond(), b.rowsPerSecond())).orElseThrow();
+    }
+  }
+
+  final Plan plan;
+  final List<Point> points = new ArrayList<>();
+  final Map<String, Ceiling> ceilings = new LinkedHashMap<>();
+  /** System → seconds from process start to its first successful answer. */
+  final Map<String, Double> coldStarts = new LinkedHashMap<>();
+  /** Systems or runs that could not be measured, with the reason (shown in the report). */
+  final List<String> failures = new ArrayList<>();
+
+  Results(Plan plan) {
+    this.plan = plan;
+  }
+
+  Optional<Point> closed(String system, String model, int rows, int clients) {
+    return points.stream().filter(p -> p.system().equals(system) && p.workload().model().equals(model)
+        && p.workload().rows() == rows && p.clients() == clients).findFirst();
+  }
+
+  /** The best closed-loop throughput of a system on a workload: its saturation. */
+  Optional<Point> saturated(String system, String model, int rows) {
+    return points.stream().filter(p -> p.system().equals(system) && p.workload().model().equals(model)
+            && p.workload().rows() == rows && p.clients() > 0)
+        .max((a, b) -> Double.compare(a.requestsPerSecond(), b.requestsPerSecond()));
+  }
+
+  List<Point> overloads() {
+    return points.stream().filter(p -> p.clients() == 0).toList();
+  }
+
+  List<String> systems() {
+    return points.stream().map(Point::system).distinct().toList();
+  }
+}

@@ -1,0 +1,212 @@
+package dev.shardserve.perf;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One suite run: the models are written by the product jar's {@code example-model} (fixed seeds),
+ * then every system is started in turn, alone on the machine, measured and stopped, so that all
+ * numbers of a report come from the same run on the same machine.
+ */
+final class Suite {
+  static final String STANDALONE = "shardserve standalone";
+  static final String CLUSTER = "shardserve gateway + 2 nodes";
+  static final String NAIVE = "naive server";
+  static final String NAIVE_DEFAULT = "naive server (TF default threads)";
+  static final String CONSTANT = "bare Akka HTTP route";
+  static final String HALF_PLUS_TWO = "half_plus_two";
+  static final String MLP = "mlp";
+  static final int MLP_WIDTH = 784;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Plan plan;
+  private final Path jar;
+  private final Path perfJar;
+  private final Path work;
+  private final Results results;
+  private final Workload hpt = Workload.rows(HALF_PLUS_TWO, 1, 0, 7);
+  private final Workload mlp = Workload.rows(MLP, 1, MLP_WIDTH, 7);
+  private final Workload mlpWide = Workload.rows(MLP, 32, MLP_WIDTH, 7);
+
+  Suite(Plan plan, Path jar, Path perfJar, Path out) {
+    this.plan = plan;
+    this.jar = jar;
+    this.perfJar = perfJar;
+    this.work = out.resolve("work");
+    this.results = new Results(plan);
+  }
+
+  Results run() throws IOException, InterruptedException {
+    Files.createDirectories(work);
+    Path repo = work.resolve("models");
+    for (String[] m : new String[][] {{HALF_PLUS_TWO, "half_plus_two"}, {MLP, "mlp"}}) {
+      if (!Files.isDirectory(repo.resolve(m[0]).resolve("1"))) {
+        ServerProcess.runJar(jar, List.of("example-model", "--kind", m[1], "--out", repo.resolve(m[0]).toString(),
+            "--model-version", "1"), work.resolve("example-model-" + m[0] + ".log"));
+      }
+    }
+    Systems systems = new Systems(jar, perfJar, work, repo, 240);
+    ceiling(systems, repo, HALF_PLUS_TWO, List.of());
+    ceiling(systems, repo, MLP, List.of(mlp, mlpWide));
+
+    measure(CONSTANT, () -> systems.constant(hpt.request()), s -> {
+      closedRuns(s, hpt, plan.baselineClients());
+      closedRuns(s, mlp, plan.baselineClients());
+    });
+    measure(NAIVE, () -> systems.naive("calling-thread", mlp.request()), s -> {
+      closedRuns(s, hpt, plan.baselineClients());
+      closedRuns(s, mlp, plan.baselineClients());
+      overload(s, mlp);
+    });
+    if (plan.naiveDefaultThreads()) {
+      measure(NAIVE_DEFAULT, () -> systems.naive("default", mlp.request()), s -> {
+        closedRuns(s, hpt, plan.baselineClients());
+        closedRuns(s, mlp, plan.baselineClients());
+      });
+    }
+    measure(STANDALONE, () -> systems.standalone(mlp.request()), s -> {
+      closedRuns(s, hpt, plan.sweep());
+      closedRuns(s, mlp, plan.sweep());
+      closedRuns(s, mlpWide, plan.wideClients());
+      overload(s, hpt);
+      overload(s, mlp);
+    });
+    if (plan.cluster()) {
+      measure(CLUSTER, () -> systems.cluster(mlp.request()), s -> {
+        closedRuns(s, hpt, plan.baselineClients());
+        closedRuns(s, mlp, plan.baselineClients());
+      });
+    }
+    return results;
+  }
+
+  private interface Start {
+    Systems.Running start() throws IOException, InterruptedException;
+  }
+
+  private interface Runs {
+    void run(Systems.Running s) throws IOException, InterruptedException;
+  }
+
+  /** Starts a system (its cold start is recorded), runs its windows, stops it; a failure is reported, not fatal. */
+  private void measure(String name, Start start, Runs runs) throws InterruptedException {
+    log("starting " + name);
+    try (Systems.Running s = start.start()) {
+      results.coldStarts.put(name, s.coldStartSeconds());
+      log(String.format(Locale.ROOT, "%s answered %.2f s after its start", name, s.coldStartSeconds()));
+      runs.run(s);
+    } catch (IOException | RuntimeException e) {
+      results.failures.add(name + ": " + e.getMessage());
+      log(name + " FAILED: " + e);
+    }
+  }
+
+  private void closedRuns(Systems.Running s, Workload w, List<Integer> clients) throws InterruptedException {
+    for (int c : clients) {
+      point(s, w, c, 0);
+    }
+  }
+
+  /** Open loop at {@code overloadFactor} × this system's saturated throughput on {@code w}. */
+  private void overload(Systems.Running s, Workload w) throws InterruptedException {
+    if (plan.overloadFactor() <= 0) {
+      return;
+    }
+    results.saturated(s.name(), w.model(), w.rows()).ifPresent(sat -> {
+      try {
+        point(s, w, 0, sat.requestsPerSecond() * plan.overloadFactor());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+  }
+
+  private void point(Systems.Running s, Workload w, int clients, double rate) throws InterruptedException {
+    double[] cpu = new double[2];
+    long[] rss = new long[1];
+    LoadGenerator.Window window = new LoadGenerator.Window() {
+      @Override
+      public void opened() {
+        cpu[0] = s.cpuSeconds();
+      }
+
+      @Override
+      public void closed() {
+        cpu[1] = s.cpuSeconds();
+        rss[0] = s.rssKb();
+      }
+    };
+    LoadGenerator g = new LoadGenerator(() -> w.request().connect(s.port()));
+    String name = s.name() + ", " + w.label() + ", " + (clients > 0 ? clients + " clients"
+        : String.format(Locale.ROOT, "open loop %.0f/s", rate));
+    LoadResult r = clients > 0 ? g.closed(name, clients, plan.warmupSeconds(), plan.windowSeconds(), window)
+        : g.open(name, rate, plan.overloadConnections(), plan.warmupSeconds(), plan.windowSeconds(), window);
+    Results.Point p = new Results.Point(s.name(), w, clients, rate, r, cpu[1] - cpu[0], rss[0]);
+    results.points.add(p);
+    log(String.format(Locale.ROOT, "%s: %.0f/s, p50 %.2f ms, p99 %.2f ms, CPU %.0f µs/request, %s", name,
+        p.requestsPerSecond(), p.ms(50), p.ms(99), p.cpuMicrosPerRequest(), r.statuses()));
+  }
+
+  private void ceiling(Systems systems, Path repo, String model, List<Workload> decode) throws InterruptedException {
+    try {
+      List<String> args = new ArrayList<>(List.of("--model", repo.resolve(model).toString(), "--seconds",
+          Double.toString(plan.ceilingSeconds()), "--batches",
+          String.join(",", plan.ceilingBatches().stream().map(String::valueOf).toList())));
+      List<String> bodies = new ArrayList<>();
+      for (Workload w : decode) {
+        Path f = work.resolve("body-" + w.model() + "-" + w.rows() + ".json");
+        Files.write(f, w.body());
+        bodies.add(f.toString());
+      }
+      if (!bodies.isEmpty()) {
+        args.addAll(List.of("--json-body", String.join(",", bodies)));
+      }
+      log("in-process ceiling of " + model);
+      String out = ServerProcess.runMain(systems.classpath(), "dev.shardserve.perf.baseline.Ceiling", args,
+          work.resolve("ceiling-" + model + ".log"), 600);
+      double p50 = Double.NaN;
+      double p99 = Double.NaN;
+      List<Results.CeilingPoint> points = new ArrayList<>();
+      Map<Integer, Double> decodeCost = new TreeMap<>();
+      for (String line : out.split("\n")) {
+        if (!line.startsWith("{")) {
+          continue;
+        }
+        JsonNode n = JSON.readTree(line);
+        switch (n.get("kind").asText()) {
+          case "latency" -> {
+            p50 = n.get("p50Micros").asDouble();
+            p99 = n.get("p99Micros").asDouble();
+          }
+          case "throughput" -> points.add(new Results.CeilingPoint(n.get("batch").asInt(),
+              n.get("rowsPerSecond").asDouble(), n.get("cpuMicrosPerRow").asDouble()));
+          case "json-decode" -> decodeCost.put(n.get("rows").asInt(), n.get("microsPerRow").asDouble());
+          default -> { }
+        }
+      }
+      if (points.isEmpty()) {
+        throw new IOException("the ceiling printed no measurement; see " + work.resolve("ceiling-" + model + ".log"));
+      }
+      results.ceilings.put(model, new Results.Ceiling(model, p50, p99, points, decodeCost));
+      log(String.format(Locale.ROOT, "ceiling of %s: batch-1 call p50 %.0f µs, best %.0f rows/s at batch %d", model,
+          p50, results.ceilings.get(model).best().rowsPerSecond(), results.ceilings.get(model).best().batch()));
+    } catch (IOException | RuntimeException e) {
+      results.failures.add("ceiling of " + model + ": " + e.getMessage());
+      log("ceiling of " + model + " FAILED: " + e);
+    }
+  }
+
+  private static void log(String line) {
+    System.out.println("[bench] " + line);
+    System.out.flush();
+  }
+}
