@@ -1,13 +1,11 @@
 package dev.shardserve.perf;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -30,20 +28,7 @@ final class BatchingBenchmark {
   BatchingBenchmark(Settings settings) {
     this.s = settings;
     this.work = settings.out().resolve("work");
-    this.body = rowBody(784, 7);
-  }
-
-  /** {@code {"instances": [[...784 floats...]]}} with fixed pseudo-random values. */
-  static byte[] rowBody(int width, long seed) {
-    Random r = new Random(seed);
-    StringBuilder sb = new StringBuilder("{\"instances\": [[");
-    for (int i = 0; i < width; i++) {
-      if (i > 0) {
-        sb.append(',');
-      }
-      sb.append(String.format(Locale.ROOT, "%.3f", r.nextFloat()));
-    }
-    return sb.append("]]}").toString().getBytes(StandardCharsets.UTF_8);
+    this.body = Workload.rows("mlp", 1, 784, 7).body();
   }
 
   String run() throws IOException, InterruptedException {

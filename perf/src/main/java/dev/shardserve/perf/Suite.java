@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -121,13 +122,10 @@ final class Suite {
     if (plan.overloadFactor() <= 0) {
       return;
     }
-    results.saturated(s.name(), w.model(), w.rows()).ifPresent(sat -> {
-      try {
-        point(s, w, 0, sat.requestsPerSecond() * plan.overloadFactor());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
+    Optional<Results.Point> saturated = results.saturated(s.name(), w.model(), w.rows());
+    if (saturated.isPresent()) {
+      point(s, w, 0, saturated.get().requestsPerSecond() * plan.overloadFactor());
+    }
   }
 
   private void point(Systems.Running s, Workload w, int clients, double rate) throws InterruptedException {
