@@ -13,6 +13,8 @@ public record NodeSettings(
     Path modelRepository,
     SessionSettings session,
     int maxPendingWhileLoading,
+    long maxPendingBytesWhileLoading,
+    long maxExamplesBytes,
     Duration loadRetryMin,
     Duration loadRetryMax,
     Duration pollInterval,
@@ -25,6 +27,14 @@ public record NodeSettings(
     if (maxPendingWhileLoading < 1) {
       throw new IllegalArgumentException("shardserve.node.max-pending-while-loading must be >= 1, was "
           + maxPendingWhileLoading);
+    }
+    if (maxPendingBytesWhileLoading < 1) {
+      throw new IllegalArgumentException("shardserve.node.max-pending-bytes-while-loading must be >= 1, was "
+          + maxPendingBytesWhileLoading);
+    }
+    if (maxExamplesBytes < 1024) {
+      throw new IllegalArgumentException("shardserve.node.max-examples-bytes must be >= 1 KiB, was "
+          + maxExamplesBytes);
     }
     if (loadRetryMin.isNegative() || loadRetryMin.isZero() || loadRetryMax.compareTo(loadRetryMin) < 0) {
       throw new IllegalArgumentException("shardserve.node.load-retry: need 0 < min <= max, was min=" + loadRetryMin
@@ -50,6 +60,8 @@ public record NodeSettings(
         Path.of(c.getString("model-repository")),
         SessionSettings.fromConfig(c.getConfig("tensorflow")),
         c.getInt("max-pending-while-loading"),
+        c.getBytes("max-pending-bytes-while-loading"),
+        c.getBytes("max-examples-bytes"),
         c.getDuration("load-retry.min-backoff"),
         c.getDuration("load-retry.max-backoff"),
         c.getDuration("repository-poll-interval"),

@@ -12,6 +12,7 @@ import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
 import akka.stream.Materializer;
 import dev.shardserve.gateway.errors.HttpErrors;
+import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.gateway.tfserving.Bodies;
 import dev.shardserve.node.NodeStatus;
 import java.nio.charset.StandardCharsets;
@@ -59,13 +60,13 @@ final class NodeAdmin {
     String path = request.getUri().path();
     if (path.equals("/admin/node")) {
       if (!request.method().equals(HttpMethods.GET)) {
-        return HttpErrors.of(StatusCodes.METHOD_NOT_ALLOWED, request.method().value() + " is not allowed on " + path);
+        return HttpErrors.of(ErrorCode.METHOD_NOT_ALLOWED, request.method().value() + " is not allowed on " + path);
       }
       return json(info(system));
     }
     if (path.equals("/admin/drain")) {
       if (!request.method().equals(HttpMethods.POST)) {
-        return HttpErrors.of(StatusCodes.METHOD_NOT_ALLOWED, request.method().value() + " is not allowed on " + path
+        return HttpErrors.of(ErrorCode.METHOD_NOT_ALLOWED, request.method().value() + " is not allowed on " + path
             + ": use POST");
       }
       system.log().info("drain requested: handing shards off, leaving the cluster, then exiting");
@@ -73,7 +74,7 @@ final class NodeAdmin {
       return HttpResponse.create().withStatus(StatusCodes.ACCEPTED).withEntity(ContentTypes.APPLICATION_JSON,
           ("{\"draining\":\"" + Cluster.get(system).selfMember().address() + "\"}").getBytes(StandardCharsets.UTF_8));
     }
-    return HttpErrors.of(StatusCodes.NOT_FOUND, "Not found: " + request.method().value() + " " + path);
+    return HttpErrors.of(ErrorCode.NOT_FOUND, "Not found: " + request.method().value() + " " + path);
   }
 
   private static String info(ActorSystem<?> system) {

@@ -5,7 +5,6 @@ import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
-import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.settings.ParserSettings;
 import akka.http.javadsl.settings.ServerSettings;
 import akka.stream.Materializer;
@@ -17,6 +16,7 @@ import dev.shardserve.gateway.admission.Admission;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.gateway.routing.ModelRouter;
 import dev.shardserve.gateway.tfserving.TfServingApi;
+import dev.shardserve.protocol.ErrorCode;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -41,7 +41,7 @@ public final class Gateway {
     ModelRouter router = ModelRouter.start(system);
     Materializer materializer = Materializer.matFromSystem(system);
     Admission admission = new Admission(Admission.Settings.fromConfig(
-        system.settings().config().getConfig("shardserve.gateway.admission")), System::nanoTime, router::replicas);
+        system.settings().config().getConfig("shardserve.gateway.admission")), System::nanoTime);
     TfServingApi tfServing = new TfServingApi(router, admission, settings, materializer);
     AdminApi admin = new AdminApi(router, new DesiredStateStore(system, settings.controlTimeout()),
         ModelConfigSource.of(system.settings().config(), System.getenv()), settings.controlTimeout(), materializer);
@@ -83,13 +83,13 @@ public final class Gateway {
     return response.exceptionally(e -> {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       log.warn("request {} {} failed: {}", request.method().value(), request.getUri().path(), cause.toString());
-      return HttpErrors.of(StatusCodes.INTERNAL_SERVER_ERROR, "internal error: " + cause.getMessage());
+      return HttpErrors.of(ErrorCode.INTERNAL, "internal error: " + cause.getMessage());
     });
   }
 
   private static HttpResponse notFound(HttpRequest request, Materializer materializer) {
     dev.shardserve.gateway.tfserving.Bodies.discard(request, materializer);
-    return HttpErrors.of(StatusCodes.NOT_FOUND, "Not found: " + request.method().value() + " "
+    return HttpErrors.of(ErrorCode.NOT_FOUND, "Not found: " + request.method().value() + " "
         + request.getUri().path());
   }
 }

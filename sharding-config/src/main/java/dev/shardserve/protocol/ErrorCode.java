@@ -17,9 +17,23 @@ public enum ErrorCode {
   DEADLINE_EXCEEDED(9, false, "deadline exceeded"),
   /** The replica did not answer (node gone, shard moving): another replica may. */
   UNAVAILABLE(10, true, "model replica unavailable"),
-  MODEL_LOAD_FAILED(11, false, "model failed to load");
+  MODEL_LOAD_FAILED(11, false, "model failed to load"),
+  /** A request or an answer over a size limit (HTTP 413, gRPC RESOURCE_EXHAUSTED). */
+  TOO_LARGE(12, false, "too large"),
+  /** No credentials, or credentials that are not valid (HTTP 401, gRPC UNAUTHENTICATED). */
+  UNAUTHENTICATED(13, false, "unauthenticated"),
+  /** Valid credentials without the scope or model the call needs (HTTP 403, gRPC PERMISSION_DENIED). */
+  PERMISSION_DENIED(14, false, "permission denied"),
+  /** A path or an object that is not a model (a route, a node address): HTTP 404. */
+  NOT_FOUND(15, false, "not found"),
+  /** A known path with a method it does not take: HTTP 405. */
+  METHOD_NOT_ALLOWED(16, false, "method not allowed"),
+  /** A body in a media type the route refuses: HTTP 415. */
+  UNSUPPORTED_MEDIA_TYPE(17, false, "unsupported media type"),
+  /** The request body did not arrive in time: HTTP 408. */
+  REQUEST_TIMEOUT(18, false, "request body did not arrive in time");
 
-  private static final ErrorCode[] BY_WIRE = new ErrorCode[16];
+  private static final ErrorCode[] BY_WIRE = new ErrorCode[64];
 
   static {
     for (ErrorCode c : values()) {

@@ -112,10 +112,18 @@ public interface ModelProtocol {
 
   sealed interface MetadataReply extends WireMessage permits ModelMetadata, Failure {}
 
-  /** Outputs of one run, and the version that computed them. */
-  record InferResult(long version, Map<String, Tensor> outputs) implements InferReply {
+  /**
+   * Outputs of one request, and the version that computed them. The outputs are views into the
+   * buffers of the batch the request ran in ({@link Outputs}); on the wire they are written as
+   * whole tensors of the request's own rows.
+   */
+  record InferResult(long version, Outputs outputs) implements InferReply {
     public InferResult {
-      outputs = Map.copyOf(outputs);
+      Objects.requireNonNull(outputs, "outputs");
+    }
+
+    public InferResult(long version, Map<String, Tensor> outputs) {
+      this(version, Outputs.of(outputs));
     }
   }
 

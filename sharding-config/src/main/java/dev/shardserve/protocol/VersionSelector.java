@@ -34,7 +34,7 @@ public sealed interface VersionSelector
 
   record Label(String label) implements VersionSelector {
     public Label {
-      if (label == null || !label.matches("[a-zA-Z0-9_]+")) {
+      if (!validLabel(label)) {
         throw new IllegalArgumentException("invalid version label '" + label + "': expected [a-zA-Z0-9_]+");
       }
     }
@@ -47,5 +47,19 @@ public sealed interface VersionSelector
 
   static VersionSelector latest() {
     return Latest.INSTANCE;
+  }
+
+  /** {@code [a-zA-Z0-9_]+}, checked without a regular expression (labels arrive with requests). */
+  private static boolean validLabel(String label) {
+    if (label == null || label.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < label.length(); i++) {
+      char c = label.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -23,6 +23,7 @@ import dev.shardserve.protocol.ModelProtocol.SignatureInfo;
 import dev.shardserve.protocol.ModelProtocol.TensorInfo;
 import dev.shardserve.protocol.ModelProtocol.VersionState;
 import dev.shardserve.protocol.ModelProtocol.VersionStatus;
+import dev.shardserve.protocol.Outputs;
 import dev.shardserve.protocol.Tensor;
 import dev.shardserve.protocol.VersionSelector;
 import java.util.ArrayList;
@@ -97,6 +98,36 @@ final class ProtocolSerializers {
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
       out.writeString(e.getKey());
       writeTensor(out, e.getValue());
+    }
+  }
+
+  /**
+   * The same bytes as {@link #writeTensors} of the outputs' own tensors, written straight from the
+   * views into the batch's buffers (no copy of the request's rows first).
+   */
+  static void writeOutputs(Output out, Outputs outputs) {
+    out.writeVarInt(outputs.size(), true);
+    for (int i = 0; i < outputs.size(); i++) {
+      out.writeString(outputs.name(i));
+      DType dtype = outputs.dtype(i);
+      long[] shape = outputs.shape(i);
+      out.writeVarInt(dtype.wire(), true);
+      out.writeVarInt(shape.length, true);
+      for (long d : shape) {
+        out.writeVarLong(d, true);
+      }
+      Tensor backing = outputs.backing(i);
+      int from = outputs.elementOffset(i);
+      int n = outputs.elementCount(i);
+      if (dtype.isString()) {
+        for (int k = from; k < from + n; k++) {
+          writeBytes(out, backing.strings().get(k));
+        }
+      } else {
+        int size = dtype.byteSize();
+        out.writeVarInt(n * size, true);
+        out.writeBytes(backing.data(), from * size, n * size);
+      }
     }
   }
 
@@ -257,7 +288,7 @@ final class ProtocolSerializers {
     @Override
     public void write(Kryo kryo, Output out, InferResult m) {
       out.writeVarLong(m.version(), true);
-      writeTensors(out, m.outputs());
+      writeOutputs(out, m.outputs());
     }
 
     @Override

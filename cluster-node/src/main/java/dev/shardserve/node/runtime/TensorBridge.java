@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.ndarray.NdArray;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.ByteDataBuffer;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TBool;
@@ -52,6 +53,65 @@ public final class TensorBridge {
       return TString.tensorOfBytes(shape, DataBuffers.ofObjects(t.strings().toArray(new byte[0][])));
     }
     return org.tensorflow.Tensor.of(tfType(t.dtype()), shape, DataBuffers.of(t.data(), true, false));
+  }
+
+  /**
+   * One TensorFlow tensor of {@code paddedRows} rows holding input {@code alias} of every part in
+   * order (each part's rows {@code [fromRow, fromRow + rows)}), the last row repeated as padding:
+   * each part's bytes are written straight into TensorFlow's buffer, with no concatenated copy
+   * on the heap. Every part's tensor has the same dtype and inner dimensions (the batcher's group).
+   */
+  static org.tensorflow.Tensor rowsToTf(String alias, List<? extends RowSource> parts, int paddedRows) {
+    Tensor first = parts.get(0).inputs().get(alias);
+    long[] shape = first.shape().clone();
+    shape[0] = paddedRows;
+    long rowElements = 1;
+    for (int d = 1; d < shape.length; d++) {
+      rowElements *= shape[d];
+    }
+    if (first.dtype().isString()) {
+      byte[][] all = new byte[(int) (paddedRows * rowElements)][];
+      int at = 0;
+      for (RowSource p : parts) {
+        List<byte[]> s = p.inputs().get(alias).strings();
+        int from = (int) (p.fromRow() * rowElements);
+        int n = (int) (p.rows() * rowElements);
+        for (int k = 0; k < n; k++) {
+          all[at++] = s.get(from + k);
+        }
+      }
+      int last = at - (int) rowElements;
+      while (at < all.length) {
+        all[at] = all[last + (at - last) % (int) rowElements];
+        at++;
+      }
+      return TString.tensorOfBytes(Shape.of(shape), DataBuffers.ofObjects(all));
+    }
+    int rowBytes = (int) (rowElements * first.dtype().byteSize());
+    org.tensorflow.Tensor t = org.tensorflow.Tensor.of(tfType(first.dtype()), Shape.of(shape));
+    try {
+      ByteDataBuffer buffer = t.asRawTensor().data();
+      long at = 0;
+      byte[] lastData = null;
+      int lastRow = 0;
+      for (RowSource p : parts) {
+        byte[] data = p.inputs().get(alias).data();
+        int n = p.rows() * rowBytes;
+        buffer.offset(at).write(data, p.fromRow() * rowBytes, n);
+        at += n;
+        lastData = data;
+        lastRow = p.fromRow() + p.rows() - 1;
+      }
+      long end = (long) paddedRows * rowBytes;
+      while (at < end) {
+        buffer.offset(at).write(lastData, lastRow * rowBytes, rowBytes);
+        at += rowBytes;
+      }
+      return t;
+    } catch (RuntimeException e) {
+      t.close();
+      throw e;
+    }
   }
 
   public static Tensor fromTf(org.tensorflow.Tensor t) {

@@ -425,18 +425,18 @@ public final class AdminApi {
       return HttpErrors.badRequest(e.getMessage());
     }
     if (e instanceof NotFound) {
-      return HttpErrors.of(StatusCodes.NOT_FOUND, e.getMessage());
+      return HttpErrors.of(ErrorCode.NOT_FOUND, e.getMessage());
     }
     if (e instanceof MethodNotAllowed) {
-      return HttpErrors.of(StatusCodes.METHOD_NOT_ALLOWED, e.getMessage());
+      return HttpErrors.of(ErrorCode.METHOD_NOT_ALLOWED, e.getMessage());
     }
     if (e instanceof Unavailable u) {
       return HttpErrors.of(u.failure.code(), u.failure.message());
     }
     if (e instanceof akka.http.scaladsl.model.EntityStreamSizeException) {
-      return HttpErrors.of(StatusCodes.PAYLOAD_TOO_LARGE, "admin request bodies are at most " + MAX_BODY + " bytes");
+      return HttpErrors.of(ErrorCode.TOO_LARGE, "admin request bodies are at most " + MAX_BODY + " bytes");
     }
-    return HttpErrors.of(StatusCodes.SERVICE_UNAVAILABLE, "admin call failed: " + e);
+    return HttpErrors.of(ErrorCode.UNAVAILABLE, "admin call failed: " + e);
   }
 
   private static HttpResponse json(akka.http.javadsl.model.StatusCode status, byte[] body) {

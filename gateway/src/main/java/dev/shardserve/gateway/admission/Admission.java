@@ -1,28 +1,24 @@
 package dev.shardserve.gateway.admission;
 
 import com.netflix.concurrency.limits.Limiter;
-import com.netflix.concurrency.limits.limit.Gradient2Limit;
 import com.netflix.concurrency.limits.limiter.SimpleLimiter;
 import com.typesafe.config.Config;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
-import java.util.function.ToIntFunction;
 
 /**
- * The gateway's admission control: one adaptive concurrency limit per model (Netflix
- * concurrency-limits, Gradient2), in front of the router. A request over the limit is refused at
- * once (503 with Retry-After) instead of joining a queue; the limit follows the latency the
- * model's replicas show: it grows while latency stays at its long-term level and shrinks when
- * latency rises (queues building), so that under overload the gateway sheds load early and the
- * replicas keep working at full speed on what they accepted. The limits are per replica and
- * scale with the model's replica count. Gradient2 cannot see a queue whose length holds steady
- * (latency then holds too), so {@code max-limit} bounds what one replica is given: about what it
- * can run plus a short queue, not its whole {@code max-queued-requests}.
+ * The gateway's admission control (backpressure layer 2): one adaptive concurrency limit per
+ * model ({@link ReplicaScaledLimit}: Gradient2 per replica, times the replica count, capped by
+ * recent drops). Over the limit a request is refused at once (503 with Retry-After) instead of
+ * joining a queue, so under overload the replicas keep working at full speed on what they
+ * accepted. Two steps per request: {@link #full} before its body is read (a model already at its
+ * limit is refused without reading a byte: cheap refusals), then {@link #tryAcquire} once the body
+ * has arrived (a slow upload does not hold a permit).
  */
 public final class Admission {
 
-  /** Limits per model; {@code enabled = false} admits everything. */
+  /** Limits per model and replica; {@code enabled = false} admits everything. */
   public record Settings(boolean enabled, int initialLimit, int minLimit, int maxLimit) {
     public Settings {
       if (minLimit < 1 || initialLimit < minLimit || maxLimit < initialLimit) {
@@ -71,61 +67,65 @@ public final class Admission {
     public void ignore() {}
   };
 
+  /** A model's limit and the limiter that enforces it. */
+  private record ModelLimit(ReplicaScaledLimit limit, SimpleLimiter<Void> limiter) {}
+
   private final Settings settings;
   private final LongSupplier nanoClock;
-  private final ToIntFunction<String> replicas;
-  private final ConcurrentHashMap<String, Scaled> limiters = new ConcurrentHashMap<>();
-
-  /** A model's limiter, built for a replica count (rebuilt when the count changes). */
-  private record Scaled(int replicas, SimpleLimiter<Void> limiter) {}
-
-  /**
-   * @param replicas how many replicas serve a model: its limits are per replica, times this
-   */
-  public Admission(Settings settings, LongSupplier nanoClock, ToIntFunction<String> replicas) {
-    this.settings = settings;
-    this.nanoClock = nanoClock;
-    this.replicas = replicas;
-  }
+  private final ConcurrentHashMap<String, ModelLimit> limits = new ConcurrentHashMap<>();
 
   public Admission(Settings settings, LongSupplier nanoClock) {
-    this(settings, nanoClock, m -> 1);
+    this.settings = settings;
+    this.nanoClock = nanoClock;
+  }
+
+  /**
+   * True when {@code model} (served by {@code replicas} replicas) is at its limit now: refuse it
+   * before reading its body. A request that passes may still be refused by {@link #tryAcquire}.
+   */
+  public boolean full(String model, int replicas) {
+    if (!settings.enabled()) {
+      return false;
+    }
+    ModelLimit m = limit(model, replicas);
+    return m.limiter().getInflight() >= m.limiter().getLimit();
   }
 
   /** A permit, or empty when {@code model} is at its limit. */
-  public Optional<Permit> tryAcquire(String model) {
+  public Optional<Permit> tryAcquire(String model, int replicas) {
     if (!settings.enabled()) {
       return Optional.of(UNLIMITED);
     }
-    return limiter(model).acquire(null).map(Admission::permit);
+    return limit(model, replicas).limiter().acquire(null).map(Admission::permit);
   }
 
   /** The current limit of {@code model} (requests in flight it admits). */
   public int limit(String model) {
-    return settings.enabled() ? limiter(model).getLimit() : Integer.MAX_VALUE;
+    ModelLimit m = limits.get(model);
+    return !settings.enabled() ? Integer.MAX_VALUE : m == null ? settings.initialLimit() : m.limiter().getLimit();
   }
 
   public int inflight(String model) {
-    return settings.enabled() ? limiter(model).getInflight() : 0;
+    ModelLimit m = limits.get(model);
+    return m == null ? 0 : m.limiter().getInflight();
   }
 
-  private SimpleLimiter<Void> limiter(String model) {
-    int r = Math.max(1, replicas.applyAsInt(model));
-    Scaled s = limiters.get(model);
-    if (s == null || s.replicas() != r) {
-      s = limiters.compute(model, (m, old) -> old != null && old.replicas() == r ? old : new Scaled(r,
-          SimpleLimiter.newBuilder()
-              .named(m)
-              .nanoClock(nanoClock)
-              .clock(nanoClock::getAsLong)
-              .limit(Gradient2Limit.newBuilder()
-                  .initialLimit(settings.initialLimit() * r)
-                  .minLimit(settings.minLimit() * r)
-                  .maxConcurrency(settings.maxLimit() * r)
-                  .build())
-              .build()));
+  private ModelLimit limit(String model, int replicas) {
+    ModelLimit m = limits.get(model);
+    if (m == null) {
+      m = limits.computeIfAbsent(model, name -> {
+        ReplicaScaledLimit limit = new ReplicaScaledLimit(settings, replicas);
+        return new ModelLimit(limit, SimpleLimiter.newBuilder()
+            .named(name)
+            .clock(nanoClock::getAsLong)
+            .limit(limit)
+            .build());
+      });
     }
-    return s.limiter();
+    if (m.limit().replicas() != Math.max(1, replicas)) {
+      m.limit().replicas(replicas);
+    }
+    return m;
   }
 
   private static Permit permit(Limiter.Listener l) {

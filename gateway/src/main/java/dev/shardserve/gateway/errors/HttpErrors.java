@@ -13,10 +13,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * The one place that turns errors into HTTP: protocol {@link ErrorCode}s to statuses (as TF
- * Serving maps its canonical codes: invalid argument 400, not found 404, unavailable 503,
- * deadline 504) and every error body to {@code {"error": "..."}}. Retriable overload answers
- * carry {@code Retry-After}.
+ * The one place that turns errors into HTTP, for every listener (TF Serving routes, the Open
+ * Inference Protocol routes, the admin API, a node's admin listener): protocol {@link ErrorCode}s
+ * to statuses (as TF Serving maps its canonical codes: invalid argument 400, not found 404,
+ * unavailable 503, deadline 504), and every error body to {@code {"error": "..."}}. Retriable
+ * answers carry {@code Retry-After}; 401 carries {@code WWW-Authenticate: Bearer}.
  */
 public final class HttpErrors {
   private static final JsonFactory JSON = new JsonFactory();
@@ -26,28 +27,39 @@ public final class HttpErrors {
 
   public static StatusCode status(ErrorCode code) {
     return switch (code) {
-      case MODEL_NOT_FOUND, VERSION_NOT_FOUND -> StatusCodes.NOT_FOUND;
+      case MODEL_NOT_FOUND, VERSION_NOT_FOUND, NOT_FOUND -> StatusCodes.NOT_FOUND;
       case LABEL_NOT_FOUND, SIGNATURE_NOT_FOUND, INVALID_INPUT -> StatusCodes.BAD_REQUEST;
       case OVERLOADED, MODEL_NOT_READY, UNAVAILABLE, MODEL_LOAD_FAILED -> StatusCodes.SERVICE_UNAVAILABLE;
       case DEADLINE_EXCEEDED -> StatusCodes.GATEWAY_TIMEOUT;
+      case TOO_LARGE -> StatusCodes.PAYLOAD_TOO_LARGE;
+      case UNAUTHENTICATED -> StatusCodes.UNAUTHORIZED;
+      case PERMISSION_DENIED -> StatusCodes.FORBIDDEN;
+      case METHOD_NOT_ALLOWED -> StatusCodes.METHOD_NOT_ALLOWED;
+      case UNSUPPORTED_MEDIA_TYPE -> StatusCodes.UNSUPPORTED_MEDIA_TYPE;
+      case REQUEST_TIMEOUT -> StatusCodes.REQUEST_TIMEOUT;
       case INTERNAL -> StatusCodes.INTERNAL_SERVER_ERROR;
     };
   }
 
+  /** The response for {@code code} with {@code message} as {@code {"error": message}}. */
   public static HttpResponse of(ErrorCode code, String message) {
-    HttpResponse r = of(status(code), message);
-    return code.retriable() ? r.addHeader(RawHeader.create("Retry-After", RETRY_AFTER_SECONDS)) : r;
-  }
-
-  public static HttpResponse of(StatusCode status, String message) {
-    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, body(message));
+    HttpResponse r = HttpResponse.create().withStatus(status(code))
+        .withEntity(ContentTypes.APPLICATION_JSON, body(message));
+    if (code.retriable()) {
+      r = r.addHeader(RawHeader.create("Retry-After", RETRY_AFTER_SECONDS));
+    }
+    if (code == ErrorCode.UNAUTHENTICATED) {
+      r = r.addHeader(RawHeader.create("WWW-Authenticate", "Bearer"));
+    }
+    return r;
   }
 
   public static HttpResponse badRequest(String message) {
-    return of(StatusCodes.BAD_REQUEST, message);
+    return of(ErrorCode.INVALID_INPUT, message);
   }
 
-  static byte[] body(String message) {
+  /** The error body: {@code {"error": message}}. */
+  public static byte[] body(String message) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(64 + message.length());
     try (JsonGenerator g = JSON.createGenerator(out)) {
       g.writeStartObject();

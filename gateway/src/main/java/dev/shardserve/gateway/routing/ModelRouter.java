@@ -2,44 +2,46 @@ package dev.shardserve.gateway.routing;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.ddata.LWWRegister;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.Entity;
 import akka.cluster.sharding.typed.javadsl.EntityRef;
-import akka.actor.typed.javadsl.Behaviors;
 import dev.shardserve.concurrent.PlainFutures;
-import akka.cluster.ddata.LWWRegister;
-import dev.shardserve.desired.DesiredState;
-import dev.shardserve.desired.ModelSpec;
+import dev.shardserve.concurrent.Ticker;
+import dev.shardserve.dataplane.InferCall;
+import dev.shardserve.dataplane.ReplicaHandle;
+import dev.shardserve.dataplane.ReplicaHandles;
 import dev.shardserve.ddata.ReplicatedView;
+import dev.shardserve.desired.DesiredState;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelProtocol;
 import dev.shardserve.protocol.ModelProtocol.Command;
 import dev.shardserve.protocol.ModelProtocol.Failure;
+import dev.shardserve.protocol.ModelProtocol.Infer;
+import dev.shardserve.protocol.ModelProtocol.InferExamples;
+import dev.shardserve.protocol.ModelProtocol.InferReply;
 import dev.shardserve.sharding.EntityIds;
-import dev.shardserve.sharding.Workers;
 import dev.shardserve.sharding.ReplicaShardExtractor;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Sends commands to a model's replicas through the sharding region (a proxy on gateway-only
- * nodes): the replica with the fewest requests outstanding, avoiding those that recently
- * failed, with bounded retries on another replica within the request's deadline (see
- * {@link #ask}). Only models in the {@link ModelCatalogView} are routed: an unknown name never
- * creates an entity. No answer in time becomes a {@code DEADLINE_EXCEEDED} failure value.
+ * Sends requests to a model's replicas: the replica with the fewest requests outstanding,
+ * avoiding those that recently failed or sit on going nodes ({@link ReplicaChooser}), with
+ * bounded retries on another replica within the request's deadline. A replica hosted in this JVM
+ * is reached through its {@link ReplicaHandle} (no actor, no ask); any other through the sharding
+ * region (a proxy on gateway-only nodes). Only models in the {@link RoutingSnapshot} are routed:
+ * an unknown name never creates an entity.
  */
 public final class ModelRouter {
-  private final ClusterSharding sharding;
-  private ActorSystem<?> system;
-  private final ModelCatalogView catalog;
-  private final ReplicatedView<LWWRegister<DesiredState>> desired;
-  private final String workerRole;
   private static final long MIN_RETRY_NANOS = 5_000_000L;
 
   /** Routing settings ({@code shardserve.gateway.routing}). */
@@ -56,19 +58,30 @@ public final class ModelRouter {
     }
   }
 
+  /** The replica a request goes to first, and its handle when it is hosted in this JVM (else null). */
+  public record Target(int replica, ReplicaHandle handle) {}
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final ModelCatalogView catalog;
+  private final ReplicatedView<LWWRegister<DesiredState>> desired;
+  private final RoutingTable table;
+  private final ReplicaHandles handles;
   private final Settings settings;
+  private final Ticker ticker = Ticker.SYSTEM;
   private final ReplicaChooser chooser;
   private final LongAdder retries = new LongAdder();
   private final LongAdder retriesExhausted = new LongAdder();
 
-  private ModelRouter(ClusterSharding sharding, ModelCatalogView catalog,
-      ReplicatedView<LWWRegister<DesiredState>> desired, String workerRole, Settings settings) {
-    this.sharding = sharding;
-    this.catalog = catalog;
-    this.desired = desired;
-    this.workerRole = workerRole;
+  private ModelRouter(ActorSystem<?> system, Settings settings) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.catalog = ModelCatalogView.start(system);
+    this.desired = ReplicatedView.start(system, DesiredState.KEY, null, "desired-state-view");
+    this.table = RoutingTable.start(system);
+    this.handles = ReplicaHandles.get(system);
     this.settings = settings;
-    this.chooser = new ReplicaChooser(System::nanoTime, settings.avoidFor().toNanos());
+    this.chooser = new ReplicaChooser(ticker::nanos, settings.avoidFor().toNanos());
   }
 
   /**
@@ -77,15 +90,10 @@ public final class ModelRouter {
    */
   public static ModelRouter start(ActorSystem<?> system) {
     String role = system.settings().config().getString("shardserve.sharding.worker-role");
-    ClusterSharding sharding = ClusterSharding.get(system);
-    sharding.init(Entity.of(ModelProtocol.ENTITY_TYPE_KEY, ctx -> Behaviors.<Command>stopped())
+    ClusterSharding.get(system).init(Entity.of(ModelProtocol.ENTITY_TYPE_KEY, ctx -> Behaviors.<Command>stopped())
         .withRole(role)
         .withMessageExtractor(new ReplicaShardExtractor()));
-    ModelRouter router = new ModelRouter(sharding, ModelCatalogView.start(system),
-        ReplicatedView.start(system, DesiredState.KEY, null, "desired-state-view"), role,
-        Settings.fromConfig(system.settings().config().getConfig("shardserve.gateway.routing")));
-    router.system = system;
-    return router;
+    return new ModelRouter(system, Settings.fromConfig(system.settings().config().getConfig("shardserve.gateway.routing")));
   }
 
   public ActorSystem<?> system() {
@@ -96,110 +104,175 @@ public final class ModelRouter {
     return catalog;
   }
 
+  /** What the request path routes by (one volatile read). */
+  public RoutingSnapshot snapshot() {
+    return table.snapshot();
+  }
+
   /** The desired state as this node last heard it. */
   public DesiredState desired() {
     LWWRegister<DesiredState> r = desired.get();
     return r == null ? DesiredState.INITIAL : r.getValue();
   }
 
-  /** How many replicas serve {@code model}: its spec's count, or automatic (2 with two or more workers, else 1). */
+  /** How many replicas serve {@code model} now (1 when it is not routable). */
   public int replicas(String model) {
-    ModelSpec spec = desired().models().get(model);
-    return (spec == null ? ModelSpec.DEFAULT : spec).replicasFor(Workers.up(system));
+    RoutingSnapshot.Route r = table.snapshot().route(model);
+    return r == null ? 1 : r.replicas();
   }
 
   /**
    * Null when {@code model} can be routed, else why not: {@code MODEL_NOT_READY} while the
-   * cluster has no worker node (retriable), {@code MODEL_NOT_FOUND} when no worker has it.
+   * cluster has no worker node (retriable), {@code MODEL_NOT_FOUND} (with {@code notFound}) when
+   * no worker has it.
    */
-  public Failure unroutable(String model, String request) {
-    if (catalog.contains(model)) {
+  public Failure unroutable(RoutingSnapshot snapshot, String model, String notFound) {
+    if (snapshot.route(model) != null) {
       return null;
     }
-    if (!catalog.hasLiveMemberWithRole(workerRole)) {
+    if (!snapshot.workersJoined()) {
       return new Failure(ErrorCode.MODEL_NOT_READY, "no worker node has joined the cluster yet to serve " + model);
     }
-    return new Failure(ErrorCode.MODEL_NOT_FOUND, request);
+    return new Failure(ErrorCode.MODEL_NOT_FOUND, notFound);
+  }
+
+  /** Chooses the replica a request goes to first (the one with the fewest outstanding, not avoided). */
+  public Target target(RoutingSnapshot.Route route) {
+    int r = chooser.choose(route.model(), route.replicas(), Set.of(), route.avoid());
+    return new Target(r, handles.find(route.model(), r));
   }
 
   /**
-   * Asks a replica of {@code model} (the one with the fewest requests outstanding, avoiding
-   * replicas that recently failed) and, when it fails retriably (unavailable, not ready,
-   * overloaded) or gives no answer within the attempt timeout, asks another one, as long as the
-   * request's deadline leaves time: inference is idempotent. A stateful model is never retried
-   * (a retry could apply a change twice). Completes with the reply, or with a {@link Failure}
-   * of {@code DEADLINE_EXCEEDED} when no answer came in time.
+   * Runs {@code call} on {@code first}, then, when a replica fails retriably (unavailable, not
+   * ready, overloaded) or a remote one does not answer within the attempt timeout, on another
+   * one, while the request's deadline leaves time and the route allows retries (inference is
+   * idempotent; a stateful model, or one whose settings are not known yet, is never retried).
+   * {@code answer} turns the final reply into the result, on the thread that delivered it (for a
+   * local replica, the runtime thread that ran the batch).
    */
-  public <R> CompletionStage<R> ask(String model, Function<ActorRef<R>, Command> command, Duration timeout,
-      Function<Failure, R> onFailure) {
-    ModelSpec spec = desired().models().get(model);
-    boolean retry = spec == null || !spec.stateful();
+  public <R> CompletableFuture<R> infer(RoutingSnapshot.Route route, Target first, InferCall call,
+      Function<InferReply, R> answer) {
     CompletableFuture<R> out = new CompletableFuture<>();
-    attempt(model, command, System.nanoTime() + timeout.toNanos(), timeout, onFailure, new HashSet<>(), 1, retry, out);
+    new Attempts<>(route, call, answer, out).send(first, 1);
     return out;
   }
 
-  private <R> void attempt(String model, Function<ActorRef<R>, Command> command, long deadline, Duration timeout,
-      Function<Failure, R> onFailure, Set<Integer> tried, int attempt, boolean retry, CompletableFuture<R> out) {
-    int count = replicas(model);
-    int replica = chooser.choose(model, count, tried, onLeavingNodes(model));
-    long remaining = deadline - System.nanoTime();
-    long attemptNanos = retry ? Math.min(remaining, settings.attemptTimeout().toNanos()) : remaining;
-    chooser.started(model, replica);
-    raw(model, replica, command, Duration.ofNanos(Math.max(attemptNanos, 1_000_000))).whenComplete((reply, e) -> {
+  /** The attempts of one request. */
+  private final class Attempts<R> {
+    final RoutingSnapshot.Route route;
+    final InferCall call;
+    final Function<InferReply, R> answer;
+    final CompletableFuture<R> out;
+    Set<Integer> tried;
+
+    Attempts(RoutingSnapshot.Route route, InferCall call, Function<InferReply, R> answer, CompletableFuture<R> out) {
+      this.route = route;
+      this.call = call;
+      this.answer = answer;
+      this.out = out;
+    }
+
+    void send(Target target, int attempt) {
+      String model = route.model();
+      int replica = target.replica();
+      chooser.started(model, replica);
+      Consumer<InferReply> onReply = reply -> replied(replica, attempt, reply);
+      if (target.handle() != null) {
+        target.handle().submit(call, onReply);
+        return;
+      }
+      long remaining = call.deadlineNanos() - ticker.nanos();
+      long attemptNanos = route.retry() ? Math.min(remaining, settings.attemptTimeout().toNanos()) : remaining;
+      remote(model, replica, Duration.ofNanos(Math.max(attemptNanos, 1_000_000))).whenComplete((reply, error) ->
+          replied(replica, attempt, reply != null ? reply : new Failure(ErrorCode.DEADLINE_EXCEEDED,
+              "Deadline exceeded: no answer from " + model + " replica " + replica + " within "
+                  + Math.max(attemptNanos, 1_000_000) / 1_000_000 + " ms"
+                  + (error != null && !(error instanceof TimeoutException
+                      || error.getCause() instanceof TimeoutException) ? " (" + error + ")" : ""))));
+    }
+
+    private void replied(int replica, int attempt, InferReply reply) {
+      String model = route.model();
       chooser.finished(model, replica);
-      boolean timedOut = reply == null;
-      boolean retriable = timedOut || (reply instanceof Failure f && f.code().retriable());
+      boolean timedOut = reply instanceof Failure f && f.code() == ErrorCode.DEADLINE_EXCEEDED;
+      boolean retriable = reply instanceof Failure f && (f.code().retriable() || timedOut);
       if (!retriable) {
         chooser.succeeded(model, replica);
-        out.complete(reply);
+        complete(reply);
         return;
       }
       chooser.failed(model, replica);
-      long left = deadline - System.nanoTime();
-      if (retry && attempt < settings.maxAttempts() && left > MIN_RETRY_NANOS) {
+      long left = call.deadlineNanos() - ticker.nanos();
+      if (route.retry() && attempt < settings.maxAttempts() && left > MIN_RETRY_NANOS) {
         retries.increment();
+        if (tried == null) {
+          tried = new HashSet<>();
+        }
         tried.add(replica);
-        attempt(model, command, deadline, timeout, onFailure, tried, attempt + 1, retry, out);
+        int next = chooser.choose(model, route.replicas(), tried, route.avoid());
+        send(new Target(next, handles.find(model, next)), attempt + 1);
       } else {
         if (attempt > 1) {
           retriesExhausted.increment();
         }
-        out.complete(!timedOut ? reply : onFailure.apply(new Failure(ErrorCode.DEADLINE_EXCEEDED,
-            "Deadline exceeded: no answer from " + model + " within " + timeout.toMillis() + " ms"
-                + (attempt > 1 ? " (" + attempt + " attempts)" : ""))));
+        complete(reply instanceof Failure f && attempt > 1
+            ? new Failure(f.code(), f.message() + " (" + attempt + " attempts)") : reply);
       }
-    });
+    }
+
+    private void complete(InferReply reply) {
+      try {
+        out.complete(answer.apply(reply));
+      } catch (RuntimeException e) {
+        out.completeExceptionally(e);
+      }
+    }
+
+    private CompletionStage<InferReply> remote(String model, int replica, Duration timeout) {
+      long deadlineEpochMillis = System.currentTimeMillis() + (call.deadlineNanos() - ticker.nanos()) / 1_000_000L;
+      Function<ActorRef<InferReply>, Command> command = call instanceof InferCall.Predict p
+          ? replyTo -> new Infer(model, p.version(), p.signatureName(), p.inputs(), deadlineEpochMillis, replyTo)
+          : replyTo -> {
+            InferCall.Examples e = (InferCall.Examples) call;
+            return new InferExamples(model, e.version(), e.signatureName(), e.method(), e.examples(), e.context(),
+                deadlineEpochMillis, replyTo);
+          };
+      return raw(model, replica, command, timeout);
+    }
   }
 
   /**
-   * Replicas of {@code model} hosted (as their nodes last published) on members that are leaving,
-   * exiting, down or unreachable: the router prefers the others, so a draining node stops
-   * receiving new requests before it goes.
+   * Asks a replica of {@code model} a control query (status, metadata) through sharding, with the
+   * same choice and retries as requests; completes with the reply or a {@code DEADLINE_EXCEEDED}
+   * failure from {@code onFailure}.
    */
-  private Set<Integer> onLeavingNodes(String model) {
-    var state = akka.cluster.typed.Cluster.get(system).state();
-    Set<String> going = new HashSet<>();
-    for (akka.cluster.Member m : state.getMembers()) {
-      if (m.status() == akka.cluster.MemberStatus.leaving() || m.status() == akka.cluster.MemberStatus.exiting()
-          || m.status() == akka.cluster.MemberStatus.down() || state.getUnreachable().contains(m)) {
-        going.add(m.address().toString());
-      }
-    }
-    if (going.isEmpty()) {
-      return Set.of();
-    }
-    Set<Integer> out = new HashSet<>();
-    catalog.entries().forEach((node, published) -> {
-      if (going.contains(node)) {
-        for (String id : published.replicas()) {
-          if (EntityIds.model(id).equals(model)) {
-            out.add(EntityIds.replica(id));
-          }
-        }
+  public <R> CompletionStage<R> ask(String model, Function<ActorRef<R>, Command> command, Duration timeout,
+      Function<Failure, R> onFailure) {
+    RoutingSnapshot.Route route = table.snapshot().route(model);
+    int count = route == null ? 1 : route.replicas();
+    Set<Integer> avoid = route == null ? Set.of() : route.avoid();
+    CompletableFuture<R> out = new CompletableFuture<>();
+    askAttempt(model, count, avoid, command, ticker.nanos() + timeout.toNanos(), timeout, onFailure,
+        new HashSet<>(), 1, out);
+    return out;
+  }
+
+  private <R> void askAttempt(String model, int count, Set<Integer> avoid, Function<ActorRef<R>, Command> command,
+      long deadline, Duration timeout, Function<Failure, R> onFailure, Set<Integer> tried, int attempt,
+      CompletableFuture<R> out) {
+    int replica = chooser.choose(model, count, tried, avoid);
+    long remaining = deadline - ticker.nanos();
+    long attemptNanos = Math.min(remaining, settings.attemptTimeout().toNanos());
+    raw(model, replica, command, Duration.ofNanos(Math.max(attemptNanos, 1_000_000))).whenComplete((reply, e) -> {
+      boolean retriable = reply == null || (reply instanceof Failure f && f.code().retriable());
+      if (retriable && attempt < settings.maxAttempts() && deadline - ticker.nanos() > MIN_RETRY_NANOS) {
+        tried.add(replica);
+        askAttempt(model, count, avoid, command, deadline, timeout, onFailure, tried, attempt + 1, out);
+      } else {
+        out.complete(reply != null ? reply : onFailure.apply(new Failure(ErrorCode.DEADLINE_EXCEEDED,
+            "Deadline exceeded: no answer from " + model + " within " + timeout.toMillis() + " ms")));
       }
     });
-    return out;
   }
 
   /** Asks replica {@code replica} of {@code model} once; completes with null when no answer came in time. */

@@ -1,6 +1,8 @@
 package dev.shardserve.gateway.tfserving;
 
 import com.fasterxml.jackson.core.JsonParser;
+import dev.shardserve.protocol.DType;
+import dev.shardserve.protocol.Outputs;
 import dev.shardserve.protocol.Tensor;
 import java.io.IOException;
 import java.util.Map;
@@ -22,8 +24,18 @@ public final class PredictJson {
     }
   }
 
+  /**
+   * The inputs of a predict body decoded straight into {@code types} (alias to dtype) by the fast
+   * path, or null when the body is not of its simple numeric form (the gateway then runs
+   * {@link #decode}).
+   */
+  public static Map<String, Tensor> decodeFast(byte[] body, Map<String, DType> types) {
+    PredictRequest r = FastPredictDecoder.decode(body, signature -> types);
+    return r == null ? null : r.inputs();
+  }
+
   /** The row-format answer for these outputs. */
   public static byte[] encodePredictions(Map<String, Tensor> outputs) {
-    return ResponseWriter.predictions(outputs);
+    return ResponseWriter.predictions(Outputs.of(outputs));
   }
 }

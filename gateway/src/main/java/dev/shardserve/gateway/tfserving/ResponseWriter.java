@@ -11,6 +11,7 @@ import dev.shardserve.protocol.ModelProtocol.ModelStatus;
 import dev.shardserve.protocol.ModelProtocol.SignatureInfo;
 import dev.shardserve.protocol.ModelProtocol.TensorInfo;
 import dev.shardserve.protocol.ModelProtocol.VersionStatus;
+import dev.shardserve.protocol.Outputs;
 import dev.shardserve.protocol.Tensor;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -52,34 +53,41 @@ final class ResponseWriter {
 
   // ---- predict ----
 
-  /** Row format: {@code {"predictions": [...]}}, one entry per instance. */
-  static byte[] predictions(Map<String, Tensor> outputs) {
-    List<String> names = new ArrayList<>(new TreeMap<>(outputs).keySet());
+  /**
+   * Row format: {@code {"predictions": [...]}}, one entry per instance, written straight from the
+   * outputs' buffers (the request's rows of its batch; no copy first).
+   */
+  static byte[] predictions(Outputs outputs) {
+    int n = outputs.size();
     long batch = -1;
-    for (String name : names) {
-      Tensor t = outputs.get(name);
-      if (t.rank() == 0) {
-        throw new IllegalStateException("output '" + name + "' is a scalar: the row format needs a batch dimension");
+    for (int i = 0; i < n; i++) {
+      long[] shape = outputs.shape(i);
+      if (shape.length == 0) {
+        throw new IllegalStateException("output '" + outputs.name(i)
+            + "' is a scalar: the row format needs a batch dimension");
       }
-      if (batch >= 0 && t.shape()[0] != batch) {
-        throw new IllegalStateException("outputs have different batch sizes (" + name + " has " + t.shape()[0]
-            + ", others " + batch + "): use the columnar \"inputs\" format");
+      if (batch >= 0 && shape[0] != batch) {
+        throw new IllegalStateException("outputs have different batch sizes (" + outputs.name(i) + " has "
+            + shape[0] + ", others " + batch + "): use the columnar \"inputs\" format");
       }
-      batch = t.shape()[0];
+      batch = shape[0];
     }
     long rows = batch;
     return write(g -> {
       g.writeStartObject();
       g.writeArrayFieldStart("predictions");
+      Element[] elements = new Element[n];
+      for (int i = 0; i < n; i++) {
+        elements[i] = new Element(outputs, i);
+      }
       for (int row = 0; row < rows; row++) {
-        if (names.size() == 1) {
-          Tensor t = outputs.get(names.get(0));
-          writeSlice(g, t, names.get(0), row);
+        if (n == 1) {
+          writeRow(g, elements[0], row);
         } else {
           g.writeStartObject();
-          for (String name : names) {
-            g.writeFieldName(name);
-            writeSlice(g, outputs.get(name), name, row);
+          for (int i = 0; i < n; i++) {
+            g.writeFieldName(outputs.name(i));
+            writeRow(g, elements[i], row);
           }
           g.writeEndObject();
         }
@@ -90,18 +98,20 @@ final class ResponseWriter {
   }
 
   /** Columnar format: {@code {"outputs": value}} for one output, an object for several. */
-  static byte[] outputs(Map<String, Tensor> outputs) {
-    List<String> names = new ArrayList<>(new TreeMap<>(outputs).keySet());
+  static byte[] outputs(Outputs outputs) {
+    int n = outputs.size();
     return write(g -> {
       g.writeStartObject();
       g.writeFieldName("outputs");
-      if (names.size() == 1) {
-        writeTensor(g, outputs.get(names.get(0)), names.get(0));
+      if (n == 1) {
+        Element e = new Element(outputs, 0);
+        writeNested(g, e, e.shape, 0, 0);
       } else {
         g.writeStartObject();
-        for (String name : names) {
-          g.writeFieldName(name);
-          writeTensor(g, outputs.get(name), name);
+        for (int i = 0; i < n; i++) {
+          g.writeFieldName(outputs.name(i));
+          Element e = new Element(outputs, i);
+          writeNested(g, e, e.shape, 0, 0);
         }
         g.writeEndObject();
       }
@@ -109,24 +119,41 @@ final class ResponseWriter {
     });
   }
 
-  private static void writeSlice(JsonGenerator g, Tensor t, String name, int row) throws IOException {
-    long[] shape = t.shape();
+  /** One output, read in place: its dtype, its view's shape, its backing data from an element offset. */
+  private static final class Element {
+    final String name;
+    final DType dtype;
+    final long[] shape;
+    final ByteBuffer data;
+    final List<byte[]> strings;
+    final int offset;
+    final boolean b64;
+
+    Element(Outputs outputs, int i) {
+      Tensor backing = outputs.backing(i);
+      this.name = outputs.name(i);
+      this.dtype = outputs.dtype(i);
+      this.shape = outputs.shape(i);
+      this.offset = outputs.elementOffset(i);
+      this.data = dtype.isString() ? null : backing.buffer();
+      this.strings = dtype.isString() ? backing.strings() : null;
+      this.b64 = name.endsWith("_bytes");
+    }
+  }
+
+  private static void writeRow(JsonGenerator g, Element e, int row) throws IOException {
+    long[] shape = e.shape;
     int rowSize = 1;
     for (int i = 1; i < shape.length; i++) {
       rowSize = Math.multiplyExact(rowSize, (int) shape[i]);
     }
-    writeNested(g, t, name, shape, 1, row * rowSize);
+    writeNested(g, e, shape, 1, row * rowSize);
   }
 
-  private static void writeTensor(JsonGenerator g, Tensor t, String name) throws IOException {
-    writeNested(g, t, name, t.shape(), 0, 0);
-  }
-
-  /** Writes dimensions {@code dim..} starting at element {@code offset}; returns nothing, row-major. */
-  private static void writeNested(JsonGenerator g, Tensor t, String name, long[] shape, int dim, int offset)
-      throws IOException {
+  /** Writes dimensions {@code dim..} starting at element {@code offset} of the view, row-major. */
+  private static void writeNested(JsonGenerator g, Element e, long[] shape, int dim, int offset) throws IOException {
     if (dim == shape.length) {
-      writeElement(g, t, name, offset);
+      writeElement(g, e, offset);
       return;
     }
     int stride = 1;
@@ -134,17 +161,25 @@ final class ResponseWriter {
       stride *= (int) shape[i];
     }
     g.writeStartArray();
-    for (int i = 0; i < shape[dim]; i++) {
-      writeNested(g, t, name, shape, dim + 1, offset + i * stride);
+    if (dim == shape.length - 1 && e.dtype == DType.FLOAT32) {
+      int base = (e.offset + offset) * 4;
+      for (int i = 0; i < shape[dim]; i++) {
+        g.writeNumber(e.data.getFloat(base + i * 4)); // the common case, without a switch per element
+      }
+    } else {
+      for (int i = 0; i < shape[dim]; i++) {
+        writeNested(g, e, shape, dim + 1, offset + i * stride);
+      }
     }
     g.writeEndArray();
   }
 
-  private static void writeElement(JsonGenerator g, Tensor t, String name, int i) throws IOException {
-    DType d = t.dtype();
+  private static void writeElement(JsonGenerator g, Element e, int at) throws IOException {
+    DType d = e.dtype;
+    int i = e.offset + at;
     if (d.isString()) {
-      byte[] b = t.strings().get(i);
-      if (name.endsWith("_bytes")) {
+      byte[] b = e.strings.get(i);
+      if (e.b64) {
         g.writeStartObject();
         g.writeStringField("b64", Base64.getEncoder().encodeToString(b));
         g.writeEndObject();
@@ -153,7 +188,7 @@ final class ResponseWriter {
       }
       return;
     }
-    ByteBuffer buf = t.buffer();
+    ByteBuffer buf = e.data;
     switch (d) {
       case FLOAT32 -> g.writeNumber(buf.getFloat(i * 4));
       case FLOAT64 -> g.writeNumber(buf.getDouble(i * 8));
@@ -193,7 +228,8 @@ final class ResponseWriter {
   // ---- classify / regress ----
 
   /** {@code {"results": [[[label, score], ...], ...]}} from "classes" and/or "scores". */
-  static byte[] classifyResults(Map<String, Tensor> outputs, int examples) {
+  static byte[] classifyResults(Outputs result, int examples) {
+    Map<String, Tensor> outputs = result.toMap();
     Tensor classes = outputs.get("classes");
     Tensor scores = outputs.get("scores");
     if (classes == null && scores == null) {
@@ -234,7 +270,8 @@ final class ResponseWriter {
   }
 
   /** {@code {"results": [v, ...]}}, one value per example, from output "outputs". */
-  static byte[] regressResults(Map<String, Tensor> outputs, int examples) {
+  static byte[] regressResults(Outputs result, int examples) {
+    Map<String, Tensor> outputs = result.toMap();
     Tensor t = outputs.get("outputs");
     if (t == null || outputs.size() != 1) {
       throw new IllegalStateException("a regress signature needs exactly one output \"outputs\", has "

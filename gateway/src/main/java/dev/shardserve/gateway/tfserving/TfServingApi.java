@@ -4,27 +4,25 @@ import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpMethods;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
-import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.RawHeader;
 import akka.http.scaladsl.model.EntityStreamSizeException;
 import akka.stream.Materializer;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.shardserve.desired.ModelSpec;
+import dev.shardserve.concurrent.Ticker;
+import dev.shardserve.dataplane.InferCall;
 import dev.shardserve.gateway.GatewaySettings;
 import dev.shardserve.gateway.admission.Admission;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.gateway.routing.ModelRouter;
-import dev.shardserve.concurrent.PlainFutures;
+import dev.shardserve.gateway.routing.RoutingSnapshot;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelName;
 import dev.shardserve.protocol.ModelProtocol.ExampleMethod;
 import dev.shardserve.protocol.ModelProtocol.Failure;
 import dev.shardserve.protocol.ModelProtocol.GetMetadata;
 import dev.shardserve.protocol.ModelProtocol.GetStatus;
-import dev.shardserve.protocol.ModelProtocol.Infer;
-import dev.shardserve.protocol.ModelProtocol.InferExamples;
 import dev.shardserve.protocol.ModelProtocol.InferReply;
 import dev.shardserve.protocol.ModelProtocol.InferResult;
 import dev.shardserve.protocol.ModelProtocol.MetadataReply;
@@ -39,18 +37,20 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * TensorFlow Serving's REST API (v1) on top of the model shards:
+ * TensorFlow Serving's REST API (v1) on the data plane:
  * {@code GET /v1/models/{m}[/versions/{v}|/labels/{l}]} (status), {@code GET .../metadata},
  * {@code POST ...:predict|:classify|:regress}. Paths and errors follow TF Serving's handler: a
  * path or method it does not serve is {@code 400 "Malformed request: METHOD PATH"}.
+ *
+ * <p>An inference request: the path is taken apart without a regular expression, the model's
+ * route read from the routing snapshot, a model at its admission limit refused before its body is
+ * read, the permit taken once the body has arrived, the replica chosen, the body decoded (straight
+ * into the signature's dtypes when that replica is in this JVM), the call submitted, and the
+ * answer encoded on the thread that completes it (a runtime thread for a local replica).
  */
 public final class TfServingApi {
-  private static final Pattern PATH = Pattern.compile(
-      "/v1/models/([^/:]+)(?:/versions/([^/:]+)|/labels/([^/:]+))?(?:(/metadata)|:([A-Za-z_]+))?");
   static final String TIMEOUT_HEADER = "X-Request-Timeout-Ms";
   public static final String VERSION_HEADER = "X-Model-Version";
 
@@ -60,6 +60,7 @@ public final class TfServingApi {
   private final Admission admission;
   private final GatewaySettings settings;
   private final Materializer materializer;
+  private final Ticker ticker = Ticker.SYSTEM;
 
   public TfServingApi(ModelRouter router, Admission admission, GatewaySettings settings, Materializer materializer) {
     this.router = router;
@@ -69,14 +70,13 @@ public final class TfServingApi {
   }
 
   public CompletionStage<HttpResponse> handle(HttpRequest request) {
-    String path = request.getUri().path();
-    Matcher m = PATH.matcher(path);
-    if (!m.matches()) {
+    long arrivedNanos = ticker.nanos();
+    V1Path path = V1Path.parse(request.getUri().path());
+    if (path == null) {
       return done(malformed(request));
     }
-    String model = m.group(1);
-    boolean metadata = m.group(4) != null;
-    String verb = m.group(5);
+    String model = path.model();
+    String verb = path.verb();
     boolean isGet = request.method().equals(HttpMethods.GET);
     boolean isPost = request.method().equals(HttpMethods.POST);
     if ((verb == null && !isGet) || (verb != null && !isPost)
@@ -89,102 +89,122 @@ public final class TfServingApi {
     }
     VersionSelector version;
     try {
-      version = selector(m.group(2), m.group(3));
+      version = selector(path.version(), path.label());
     } catch (BadRequest e) {
       return done(HttpErrors.badRequest(e.getMessage()));
     }
     if (verb == null) {
-      return metadata ? metadata(model, version) : status(model, version);
+      return path.metadata() ? metadata(model, version) : status(model, version);
     }
-    Duration timeout;
-    try {
-      timeout = timeout(request, model);
-    } catch (BadRequest e) {
-      return done(HttpErrors.badRequest(e.getMessage()));
-    }
-    Failure unroutable = router.unroutable(model, notFoundMessage(model, version));
+    RoutingSnapshot snapshot = router.snapshot();
+    Failure unroutable = router.unroutable(snapshot, model, notFoundMessage(model, version));
     if (unroutable != null) {
       Bodies.discard(request, materializer);
       return done(HttpErrors.of(unroutable.code(), unroutable.message()));
     }
-    Optional<Admission.Permit> admitted = admission.tryAcquire(model);
-    if (admitted.isEmpty()) {
+    RoutingSnapshot.Route route = snapshot.route(model);
+    long timeoutMillis;
+    try {
+      timeoutMillis = timeoutMillis(request, route);
+    } catch (BadRequest e) {
       Bodies.discard(request, materializer);
-      return done(HttpErrors.of(ErrorCode.OVERLOADED, model + " is at its concurrency limit of "
-          + admission.limit(model) + " requests in flight; retry later"));
+      return done(HttpErrors.badRequest(e.getMessage()));
     }
-    Admission.Permit permit = admitted.get();
-    long deadline = System.currentTimeMillis() + timeout.toMillis();
-    return infer(request, model, version, verb, deadline, timeout).whenComplete((response, error) ->
-        permit.completed(error != null ? 500 : response.status().intValue()));
-  }
-
-  private CompletionStage<HttpResponse> infer(HttpRequest request, String model, VersionSelector version, String verb,
-      long deadline, Duration timeout) {
+    if (admission.full(model, route.replicas())) {
+      Bodies.discard(request, materializer);
+      return done(overloaded(model));
+    }
+    long deadlineNanos = arrivedNanos + timeoutMillis * 1_000_000L;
     return readBody(request).thenCompose(body -> {
       if (body.rejection() != null) {
         return done(body.rejection());
       }
-      try (JsonParser p = parser(body.bytes())) {
-        if (verb.equals("predict")) {
-          PredictRequest req = PredictRequest.parse(p);
-          requireEnd(p);
-          return predict(model, version, req, deadline, timeout);
-        }
-        ExamplesRequest req = ExamplesRequest.parse(p);
-        requireEnd(p);
-        ExampleMethod method = verb.equals("classify") ? ExampleMethod.CLASSIFY : ExampleMethod.REGRESS;
-        return examples(model, version, method, req, deadline, timeout);
-      } catch (BadRequest e) {
-        return done(HttpErrors.badRequest(e.getMessage()));
-      } catch (JsonProcessingException e) {
-        return done(HttpErrors.badRequest("JSON Parse error: " + e.getOriginalMessage()));
-      } catch (IOException e) {
-        return done(HttpErrors.badRequest("JSON Parse error: " + e.getMessage()));
+      Optional<Admission.Permit> admitted = admission.tryAcquire(model, route.replicas());
+      if (admitted.isEmpty()) {
+        return done(overloaded(model));
       }
+      Admission.Permit permit = admitted.get();
+      CompletionStage<HttpResponse> response;
+      try {
+        response = infer(route, version, verb, body.bytes(), deadlineNanos);
+      } catch (RuntimeException e) {
+        response = CompletableFuture.failedFuture(e);
+      }
+      return response.whenComplete((r, error) -> permit.completed(error != null ? 500 : r.status().intValue()));
     });
   }
 
-  private CompletionStage<HttpResponse> predict(String model, VersionSelector version, PredictRequest req,
-      long deadline, Duration timeout) {
-    return router.<InferReply>ask(model,
-            replyTo -> new Infer(model, version, req.signatureName(), req.inputs(), deadline, replyTo),
-            timeout, f -> f)
-        .thenApply(reply -> {
-          if (reply instanceof InferResult r) {
-            try {
-              return ok(req.rowFormat() ? ResponseWriter.predictions(r.outputs())
-                  : ResponseWriter.outputs(r.outputs()), r.version());
-            } catch (IllegalStateException e) {
-              return HttpErrors.badRequest(e.getMessage()); // outputs the row format cannot express
-            }
-          }
-          Failure f = (Failure) reply;
-          return HttpErrors.of(f.code(), f.message());
-        });
+  private HttpResponse overloaded(String model) {
+    return HttpErrors.of(ErrorCode.OVERLOADED, model + " is at its concurrency limit of " + admission.limit(model)
+        + " requests in flight; retry later");
   }
 
-  private CompletionStage<HttpResponse> examples(String model, VersionSelector version, ExampleMethod method,
-      ExamplesRequest req, long deadline, Duration timeout) {
-    int n = req.examples().size();
-    return router.<InferReply>ask(model, replyTo -> new InferExamples(model, version, req.signatureName(), method,
-            req.examples(), req.context(), deadline, replyTo), timeout, f -> f)
-        .thenApply(reply -> {
-          if (reply instanceof InferResult r) {
-            try {
-              return ok(method == ExampleMethod.CLASSIFY ? ResponseWriter.classifyResults(r.outputs(), n)
-                  : ResponseWriter.regressResults(r.outputs(), n), r.version());
-            } catch (IllegalStateException e) {
-              return HttpErrors.badRequest(e.getMessage()); // the signature's outputs do not fit the API
-            }
+  private CompletionStage<HttpResponse> infer(RoutingSnapshot.Route route, VersionSelector version, String verb,
+      byte[] body, long deadlineNanos) {
+    ModelRouter.Target target = router.target(route);
+    String model = route.model();
+    try {
+      if (verb.equals("predict")) {
+        PredictRequest req = target.handle() == null ? null
+            : FastPredictDecoder.decode(body, target.handle()::inputTypes);
+        if (req == null) {
+          try (JsonParser p = parser(body)) {
+            req = PredictRequest.parse(p);
+            requireEnd(p);
           }
-          Failure f = (Failure) reply;
-          return HttpErrors.of(f.code(), f.message());
-        });
+        }
+        boolean rowFormat = req.rowFormat();
+        InferCall call = new InferCall.Predict(model, version, req.signatureName(), req.inputs(), deadlineNanos);
+        return router.infer(route, target, call, reply -> predictAnswer(reply, rowFormat));
+      }
+      ExamplesRequest req;
+      try (JsonParser p = parser(body)) {
+        req = ExamplesRequest.parse(p);
+        requireEnd(p);
+      }
+      ExampleMethod method = verb.equals("classify") ? ExampleMethod.CLASSIFY : ExampleMethod.REGRESS;
+      int n = req.examples().size();
+      InferCall call = new InferCall.Examples(model, version, req.signatureName(), method, req.examples(),
+          req.context(), deadlineNanos);
+      return router.infer(route, target, call, reply -> examplesAnswer(reply, method, n));
+    } catch (BadRequest e) {
+      return done(HttpErrors.badRequest(e.getMessage()));
+    } catch (JsonProcessingException e) {
+      return done(HttpErrors.badRequest("JSON Parse error: " + e.getOriginalMessage()));
+    } catch (IOException e) {
+      return done(HttpErrors.badRequest("JSON Parse error: " + e.getMessage()));
+    }
+  }
+
+  /** The predict answer, encoded on the thread that completes the request (no copy of the outputs first). */
+  private static HttpResponse predictAnswer(InferReply reply, boolean rowFormat) {
+    if (reply instanceof InferResult r) {
+      try {
+        return ok(rowFormat ? ResponseWriter.predictions(r.outputs()) : ResponseWriter.outputs(r.outputs()),
+            r.version());
+      } catch (IllegalStateException e) {
+        return HttpErrors.badRequest(e.getMessage()); // outputs the row format cannot express
+      }
+    }
+    Failure f = (Failure) reply;
+    return HttpErrors.of(f.code(), f.message());
+  }
+
+  private static HttpResponse examplesAnswer(InferReply reply, ExampleMethod method, int n) {
+    if (reply instanceof InferResult r) {
+      try {
+        return ok(method == ExampleMethod.CLASSIFY ? ResponseWriter.classifyResults(r.outputs(), n)
+            : ResponseWriter.regressResults(r.outputs(), n), r.version());
+      } catch (IllegalStateException e) {
+        return HttpErrors.badRequest(e.getMessage()); // the signature's outputs do not fit the API
+      }
+    }
+    Failure f = (Failure) reply;
+    return HttpErrors.of(f.code(), f.message());
   }
 
   private CompletionStage<HttpResponse> status(String model, VersionSelector version) {
-    Failure unroutable = router.unroutable(model, "Could not find any versions of model " + model);
+    Failure unroutable = router.unroutable(router.snapshot(), model, "Could not find any versions of model " + model);
     if (unroutable != null) {
       return done(HttpErrors.of(unroutable.code(), unroutable.message()));
     }
@@ -201,7 +221,7 @@ public final class TfServingApi {
   }
 
   private CompletionStage<HttpResponse> metadata(String model, VersionSelector version) {
-    Failure unroutable = router.unroutable(model, notFoundMessage(model, version));
+    Failure unroutable = router.unroutable(router.snapshot(), model, notFoundMessage(model, version));
     if (unroutable != null) {
       return done(HttpErrors.of(unroutable.code(), unroutable.message()));
     }
@@ -238,12 +258,12 @@ public final class TfServingApi {
   }
 
   /** The header's deadline, else the model's {@code request-timeout}, else the gateway's default. */
-  private Duration timeout(HttpRequest request, String model) {
+  private long timeoutMillis(HttpRequest request, RoutingSnapshot.Route route) {
     Optional<akka.http.javadsl.model.HttpHeader> h = request.getHeader(TIMEOUT_HEADER);
+    long max = settings.maxDeadline().toMillis();
     if (h.isEmpty()) {
-      ModelSpec spec = router.desired().models().get(model);
-      return spec != null ? Duration.ofMillis(Math.min(spec.requestTimeoutMillis(), settings.maxDeadline().toMillis()))
-          : settings.defaultDeadline();
+      return route.requestTimeoutMillis() > 0 ? Math.min(route.requestTimeoutMillis(), max)
+          : settings.defaultDeadline().toMillis();
     }
     String value = h.get().value().trim();
     long ms;
@@ -252,11 +272,11 @@ public final class TfServingApi {
     } catch (NumberFormatException e) {
       ms = -1;
     }
-    if (ms <= 0 || ms > settings.maxDeadline().toMillis()) {
-      throw new BadRequest(TIMEOUT_HEADER + " must be a whole number of milliseconds from 1 to "
-          + settings.maxDeadline().toMillis() + ", was '" + value + "'");
+    if (ms <= 0 || ms > max) {
+      throw new BadRequest(TIMEOUT_HEADER + " must be a whole number of milliseconds from 1 to " + max + ", was '"
+          + value + "'");
     }
-    return Duration.ofMillis(ms);
+    return ms;
   }
 
   /** A request body, or the response that refuses it. */
@@ -278,14 +298,14 @@ public final class TfServingApi {
             return new Body(null, tooLarge(-1));
           }
           if (c instanceof TimeoutException) {
-            return new Body(null, HttpErrors.of(StatusCodes.REQUEST_TIMEOUT, "request body did not arrive in time"));
+            return new Body(null, HttpErrors.of(ErrorCode.REQUEST_TIMEOUT, "request body did not arrive in time"));
           }
           return new Body(null, HttpErrors.badRequest("cannot read the request body: " + c.getMessage()));
         });
   }
 
   private HttpResponse tooLarge(long size) {
-    return HttpErrors.of(StatusCodes.PAYLOAD_TOO_LARGE, "request body " + (size >= 0 ? "of " + size + " bytes " : "")
+    return HttpErrors.of(ErrorCode.TOO_LARGE, "request body " + (size >= 0 ? "of " + size + " bytes " : "")
         + "exceeds the limit of " + settings.maxRequestBytes() + " bytes (shardserve.gateway.max-request-bytes)");
   }
 

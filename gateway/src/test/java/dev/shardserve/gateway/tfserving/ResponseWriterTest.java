@@ -1,12 +1,14 @@
 package dev.shardserve.gateway.tfserving;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelProtocol.ModelStatus;
 import dev.shardserve.protocol.ModelProtocol.VersionState;
 import dev.shardserve.protocol.ModelProtocol.VersionStatus;
+import dev.shardserve.protocol.Outputs;
 import dev.shardserve.protocol.Tensor;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -21,7 +23,16 @@ class ResponseWriterTest {
   @Test
   void predictions_oneOutput_splitsTheBatchDimension() {
     Tensor y = Tensor.ofFloats(new long[] {2, 2}, 1f, 2f, 3f, Float.NaN);
-    assertEquals("{\"predictions\":[[1.0,2.0],[3.0,NaN]]}", s(ResponseWriter.predictions(Map.of("y", y))));
+    assertEquals("{\"predictions\":[[1.0,2.0],[3.0,NaN]]}", s(ResponseWriter.predictions(Outputs.of(Map.of("y", y)))));
+  }
+
+  @Test
+  void predictions_ofARowView_writeOnlyThoseRows_fromTheBatchBuffer() {
+    Tensor batch = Tensor.ofFloats(new long[] {4, 2}, 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f);
+    Outputs mine = Outputs.of(Map.of("y", batch)).rows(1, 3);
+    assertEquals("{\"predictions\":[[3.0,4.0],[5.0,6.0]]}", s(ResponseWriter.predictions(mine)));
+    assertEquals("{\"outputs\":[[3.0,4.0],[5.0,6.0]]}", s(ResponseWriter.outputs(mine)));
+    assertSame(batch, mine.backing(0), "a view, not a copy");
   }
 
   @Test
@@ -29,24 +40,24 @@ class ResponseWriterTest {
     Map<String, Tensor> out = Map.of("a", Tensor.ofInts(new long[] {2}, 1, 2),
         "b", Tensor.ofBools(new long[] {2, 1}, true, false));
     assertEquals("{\"predictions\":[{\"a\":1,\"b\":[true]},{\"a\":2,\"b\":[false]}]}",
-        s(ResponseWriter.predictions(out)));
+        s(ResponseWriter.predictions(Outputs.of(out))));
   }
 
   @Test
   void predictions_differentBatchSizes_orScalars_cannotBeRows() {
-    assertThrows(IllegalStateException.class, () -> ResponseWriter.predictions(Map.of(
-        "a", Tensor.ofInts(new long[] {2}, 1, 2), "b", Tensor.ofInts(new long[] {1}, 1))));
+    assertThrows(IllegalStateException.class, () -> ResponseWriter.predictions(Outputs.of(Map.of(
+        "a", Tensor.ofInts(new long[] {2}, 1, 2), "b", Tensor.ofInts(new long[] {1}, 1)))));
     assertThrows(IllegalStateException.class,
-        () -> ResponseWriter.predictions(Map.of("a", Tensor.ofInts(new long[] {}, 1))));
+        () -> ResponseWriter.predictions(Outputs.of(Map.of("a", Tensor.ofInts(new long[] {}, 1)))));
   }
 
   @Test
   void outputs_columnar_andBytesOutputsAsB64() {
-    assertEquals("{\"outputs\":5}", s(ResponseWriter.outputs(Map.of("y", Tensor.ofLongs(new long[] {}, 5)))));
+    assertEquals("{\"outputs\":5}", s(ResponseWriter.outputs(Outputs.of(Map.of("y", Tensor.ofLongs(new long[] {}, 5))))));
     Tensor bytes = Tensor.ofStrings(new long[] {1}, List.of(new byte[] {(byte) 0xff}));
-    assertEquals("{\"outputs\":[{\"b64\":\"/w==\"}]}", s(ResponseWriter.outputs(Map.of("out_bytes", bytes))));
-    assertEquals("{\"outputs\":[\"\u00e9\"]}", s(ResponseWriter.outputs(Map.of("out",
-        Tensor.ofStrings(new long[] {1}, List.of("\u00e9".getBytes(StandardCharsets.UTF_8)))))));
+    assertEquals("{\"outputs\":[{\"b64\":\"/w==\"}]}", s(ResponseWriter.outputs(Outputs.of(Map.of("out_bytes", bytes)))));
+    assertEquals("{\"outputs\":[\"\u00e9\"]}", s(ResponseWriter.outputs(Outputs.of(Map.of("out",
+        Tensor.ofStrings(new long[] {1}, List.of("\u00e9".getBytes(StandardCharsets.UTF_8))))))));
   }
 
   @Test
@@ -56,11 +67,11 @@ class ResponseWriterTest {
         "b".getBytes()));
     assertEquals("{\"results\":[[[\"a\",0.10000000149011612],[\"b\",0.8999999761581421]],"
         + "[[\"a\",0.699999988079071],[\"b\",0.30000001192092896]]]}",
-        s(ResponseWriter.classifyResults(Map.of("scores", scores, "classes", classes), 2)));
+        s(ResponseWriter.classifyResults(Outputs.of(Map.of("scores", scores, "classes", classes)), 2)));
     assertEquals("{\"results\":[42.0]}",
-        s(ResponseWriter.regressResults(Map.of("outputs", Tensor.ofFloats(new long[] {1, 1}, 42f)), 1)));
+        s(ResponseWriter.regressResults(Outputs.of(Map.of("outputs", Tensor.ofFloats(new long[] {1, 1}, 42f))), 1)));
     assertThrows(IllegalStateException.class,
-        () -> ResponseWriter.regressResults(Map.of("y", Tensor.ofFloats(new long[] {1}, 1f)), 1));
+        () -> ResponseWriter.regressResults(Outputs.of(Map.of("y", Tensor.ofFloats(new long[] {1}, 1f))), 1));
   }
 
   @Test

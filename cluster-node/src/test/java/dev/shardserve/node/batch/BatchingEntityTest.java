@@ -1,4 +1,4 @@
-package dev.shardserve.node.batching;
+package dev.shardserve.node.batch;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,6 +16,7 @@ import dev.shardserve.desired.DesiredStateStore;
 import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.node.NodeSettings;
 import dev.shardserve.node.WorkerNode;
+import dev.shardserve.node.runtime.RuntimePool;
 import dev.shardserve.node.testing.FixtureModels;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelProtocol;

@@ -1,4 +1,4 @@
-package dev.shardserve.node.batching;
+package dev.shardserve.node.batch;
 
 import dev.shardserve.protocol.Tensor;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.shardserve.node.batching;
+package dev.shardserve.node.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class RuntimePoolTest {
   @Test
   void modelsTakeTurns_aDeepQueueDoesNotStarveAnother() throws Exception {
-    RuntimePool pool = new RuntimePool(1);
+    RuntimePool pool = new RuntimePool(1, dev.shardserve.concurrent.Ticker.SYSTEM);
     try {
       CountDownLatch gate = new CountDownLatch(1);
       List<String> order = Collections.synchronizedList(new ArrayList<>());

@@ -1,4 +1,4 @@
-package dev.shardserve.node.batching;
+package dev.shardserve.node.batch;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shardserve.desired.BatchingSpec;
-import dev.shardserve.node.batching.Batcher.Batch;
-import dev.shardserve.node.batching.Batcher.Done;
-import dev.shardserve.node.batching.Batcher.Failed;
-import dev.shardserve.node.batching.Batcher.Outcome;
+import dev.shardserve.node.batch.Batcher.Batch;
+import dev.shardserve.node.batch.Batcher.Done;
+import dev.shardserve.node.batch.Batcher.Failed;
+import dev.shardserve.node.batch.Batcher.Outcome;
 import dev.shardserve.protocol.Tensor;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,4 +1,4 @@
-package dev.shardserve.node.batching;
+package dev.shardserve.node.batch;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -1,0 +1,31 @@
+package dev.shardserve.gateway.routing;
+
+import dev.shardserve.desired.DesiredState;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the request path needs from the cluster, frozen: which models can be routed, how many
+ * replicas each has, which of them sit on nodes that are going (leaving, down, unreachable), and
+ * each model's settings. {@link RoutingTable} rebuilds it on every cluster, catalog and desired
+ * state event; a request reads it with one volatile load and derives nothing per request.
+ *
+ * @param workersJoined true once some worker node is a member (else requests get a fast 503)
+ * @param workersUp worker nodes Up, for automatic replica counts
+ * @param desiredKnown true once the desired state was read (or known to be absent): until then a
+ *     model's settings (stateful or not) are unknown, and its requests are not retried
+ */
+public record RoutingSnapshot(boolean workersJoined, int workersUp, boolean desiredKnown, DesiredState desired,
+    Map<String, Route> routes) {
+
+  /** A model that can be routed: replicas {@code 0..replicas-1}. */
+  public record Route(String model, int replicas, boolean stateful, long requestTimeoutMillis, Set<Integer> avoid,
+      boolean retry) {}
+
+  static final RoutingSnapshot EMPTY = new RoutingSnapshot(false, 0, false, DesiredState.INITIAL, Map.of());
+
+  /** The route of {@code model}, or null when no live worker has published it. */
+  public Route route(String model) {
+    return routes.get(model);
+  }
+}
