@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "example-model", mixinStandardHelpOptions = true,
     description = "Write an example SavedModel with TensorFlow Java, as OUT/<version>: half_plus_two "
-        + "(y = 0.5x + 2; predict, regress and classify signatures, like TF Serving's test model) or mlp "
+        + "(y = 0.5x + 2, x and y of shape [-1]; predict, regress and classify signatures, like TF Serving's test "
+        + "model), half_plus_two_any_shape (the same with x of unknown rank: never batched) or mlp "
         + "(784-512-512-10 perceptron with seeded weights, input x [-1, 784], output probabilities [-1, 10]).")
 final class ExampleModelCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", defaultValue = "${env:SHARDSERVE_EXAMPLE_OUT:-models/half_plus_two}",
@@ -22,7 +23,7 @@ final class ExampleModelCommand implements Callable<Integer> {
   long version;
 
   @Option(names = "--kind", defaultValue = "half_plus_two",
-      description = "half_plus_two or mlp (default ${DEFAULT-VALUE}).")
+      description = "half_plus_two, half_plus_two_any_shape or mlp (default ${DEFAULT-VALUE}).")
   String kind;
 
   @Option(names = "--seed", defaultValue = "42", description = "Weights seed of the mlp (default ${DEFAULT-VALUE}).")
@@ -30,8 +31,8 @@ final class ExampleModelCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!kind.equals("half_plus_two") && !kind.equals("mlp")) {
-      System.err.println("--kind must be half_plus_two or mlp, was '" + kind + "'");
+    if (!kind.equals("half_plus_two") && !kind.equals("half_plus_two_any_shape") && !kind.equals("mlp")) {
+      System.err.println("--kind must be half_plus_two, half_plus_two_any_shape or mlp, was '" + kind + "'");
       return 2;
     }
     if (version < 0) {
@@ -45,6 +46,8 @@ final class ExampleModelCommand implements Callable<Integer> {
     }
     if (kind.equals("mlp")) {
       MlpModel.write(dir, seed);
+    } else if (kind.equals("half_plus_two_any_shape")) {
+      HalfPlusTwoModel.writeAnyShape(dir);
     } else {
       HalfPlusTwoModel.write(dir);
     }

@@ -27,7 +27,7 @@ class StandaloneHttpTest {
 
   @BeforeAll
   static void start() throws Exception {
-    HalfPlusTwoModel.write(repo.resolve("half_plus_two/1"));
+    HalfPlusTwoModel.writeAnyShape(repo.resolve("half_plus_two/1"));
     FixtureModels.writeFixedShape(repo.resolve("fixed_shape/1"));
     FixtureModels.writeTwoInputs(repo.resolve("two_inputs/1"));
     FixtureModels.writeBytesEcho(repo.resolve("bytes_echo/1"));

@@ -23,9 +23,11 @@ import org.tensorflow.types.family.TType;
 /**
  * Writes the half-plus-two SavedModel ({@code y = 0.5 x + 2}) with TensorFlow Java, shaped like
  * TensorFlow Serving's own test model: a predict signature {@code serving_default} (input
- * {@code x}, output {@code y}, any shape), and {@code regress_x_to_y} / {@code classify_x_to_y}
- * signatures over serialized {@code tf.Example}s with a float feature {@code x}. Optionally the
- * constants differ ({@code y = a x + b}), so tests can tell versions apart.
+ * {@code x}, output {@code y}), and {@code regress_x_to_y} / {@code classify_x_to_y} signatures
+ * over serialized {@code tf.Example}s with a float feature {@code x}. By default {@code x} and
+ * {@code y} have shape {@code [-1]}, so requests can be batched; {@link #writeAnyShape} writes the
+ * unknown-rank variant (any shape, never batched). Optionally the constants differ
+ * ({@code y = a x + b}), so tests can tell versions apart.
  */
 public final class HalfPlusTwoModel {
   private HalfPlusTwoModel() {}
@@ -39,12 +41,20 @@ public final class HalfPlusTwoModel {
   }
 
   public static void write(Path versionDir, float a, float b) {
+    write(versionDir, a, b, Shape.of(-1));
+  }
+
+  /** The unknown-rank variant: {@code x} takes any shape, so requests run one by one. */
+  public static void writeAnyShape(Path versionDir) {
+    write(versionDir, 0.5f, 2.0f, Shape.unknown());
+  }
+
+  private static void write(Path versionDir, float a, float b, Shape xShape) {
     try {
       Files.createDirectories(versionDir.getParent());
       try (Graph g = new Graph(); Session s = new Session(g)) {
         Ops tf = Ops.create(g);
-        Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class,
-            Placeholder.shape(Shape.unknown()));
+        Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(xShape));
         Operand<TFloat32> y = tf.withName("y").math.add(tf.math.mul(x, tf.constant(a)), tf.constant(b));
 
         Placeholder<TString> examples = tf.withName("tf_example").placeholder(TString.class,

@@ -14,6 +14,7 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TString;
 
 /** Small SavedModels written by TensorFlow Java for tests, each exercising one API shape. */
@@ -47,6 +48,25 @@ public final class FixtureModels {
       Placeholder<TString> text = tf.withName("text").placeholder(TString.class, Placeholder.shape(Shape.of(-1)));
       return Signature.builder().key("serving_default").methodName("tensorflow/serving/predict")
           .input("text", text).output("text_bytes", tf.withName("echo").identity(text)).build();
+    });
+  }
+
+  /**
+   * An embedding lookup: input {@code ids} (int32 [-1]) gathers rows of a fixed 5 x 2 table
+   * (row i is [10 i, 10 i + 1]) into output {@code vectors} (float [-1, 2]). An id outside [0, 5)
+   * makes TensorFlow fail at run time, naming the index: for batch isolation tests.
+   */
+  public static void writeEmbedding(Path versionDir) {
+    export(versionDir, (tf, g) -> {
+      Placeholder<TInt32> ids = tf.withName("ids").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+      float[] table = new float[10];
+      for (int i = 0; i < 5; i++) {
+        table[2 * i] = 10 * i;
+        table[2 * i + 1] = 10 * i + 1;
+      }
+      var params = tf.constant(Shape.of(5, 2), org.tensorflow.ndarray.buffer.DataBuffers.of(table));
+      return Signature.builder().key("serving_default").methodName("tensorflow/serving/predict")
+          .input("ids", ids).output("vectors", tf.withName("vectors").gather(params, ids, tf.constant(0))).build();
     });
   }
 
