@@ -7,25 +7,29 @@ import java.util.List;
  *
  * @param sweep client counts for shardserve standalone
  * @param baselineClients client counts for the baselines and the cluster
- * @param wideClients client counts for the efficiency runs (32 rows per request)
+ * @param wideClients client counts for the efficiency runs (32 rows per request), for standalone and the
+ *     naive server
+ * @param overloadFactors open loops at these multiples of a system's saturated rate
+ * @param crowdFactor a closed loop with this many times the clients that saturate a system (0: none)
  */
 record Plan(String name, double warmupSeconds, double windowSeconds, List<Integer> sweep,
     List<Integer> baselineClients, List<Integer> wideClients, boolean cluster, boolean naiveDefaultThreads,
-    double overloadFactor, int overloadConnections, double ceilingSeconds, List<Integer> ceilingBatches) {
+    List<Double> overloadFactors, int overloadConnections, int crowdFactor, int maxCrowd, double ceilingSeconds,
+    List<Integer> ceilingBatches) {
 
   static final List<String> NAMES = List.of("smoke", "quick", "full");
 
   static Plan named(String name) {
     return switch (name) {
       // seconds: every code path of the report once, for CI
-      case "smoke" -> new Plan(name, 0.5, 1, List.of(1, 8), List.of(8), List.of(8), false, false, 3, 64, 1,
-          List.of(1, 32));
+      case "smoke" -> new Plan(name, 0.5, 1, List.of(1, 8), List.of(1, 8), List.of(8), false, false, List.of(2.0),
+          64, 16, 128, 1, List.of(1, 32));
       // under 5 minutes on 2 cores
-      case "quick" -> new Plan(name, 2, 3, List.of(1, 8, 64), List.of(1, 8, 64), List.of(16), true, true, 3, 512, 2,
-          List.of(1, 8, 32, 64, 128));
+      case "quick" -> new Plan(name, 2, 3, List.of(1, 8, 64), List.of(1, 8, 64), List.of(16), true, true,
+          List.of(2.0, 3.0), 512, 16, 1024, 2, List.of(1, 8, 32, 64, 128));
       // under 30 minutes on 2 cores: the README's numbers
       case "full" -> new Plan(name, 5, 10, List.of(1, 2, 4, 8, 16, 32, 64, 128), List.of(1, 8, 64), List.of(4, 16),
-          true, true, 3, 512, 4, List.of(1, 8, 16, 32, 64, 128, 256));
+          true, true, List.of(2.0, 3.0), 512, 16, 1024, 4, List.of(1, 8, 16, 32, 64, 128, 256));
       default -> throw new IllegalArgumentException("--suite must be one of " + NAMES + ", was '" + name + "'");
     };
   }

@@ -90,7 +90,84 @@ final class Report {
           ss.get().cpuMicrosPerRequest()));
     }
     out.add(hop);
+
+    Optional<Results.Point> ssOne = at(Suite.STANDALONE, mlp, 1, 1);
+    Optional<Results.Point> naiveOne = at(Suite.NAIVE, mlp, 1, 1);
+    Ratio oneClient = ratio("1 client", "standalone ÷ naive server, requests/s, MLP, 1 row, 1 client (and p50 no "
+        + "higher)", ssOne, naiveOne, 1.0, "≥ 1.0× and p50 ≤ naive");
+    if (ssOne.isPresent() && naiveOne.isPresent()) {
+      boolean p50 = ssOne.get().ms(50) <= naiveOne.get().ms(50);
+      oneClient = new Ratio(oneClient.name(), oneClient.scenario(), oneClient.value(), oneClient.unit(),
+          oneClient.goal(), oneClient.met() && p50, oneClient.detail() + f("; p50 %.3f vs %.3f ms; CPU per answer "
+              + "%.0f vs %.0f µs", ssOne.get().ms(50), naiveOne.get().ms(50), ssOne.get().cpuMicrosPerRequest(),
+              naiveOne.get().cpuMicrosPerRequest()));
+    }
+    out.add(oneClient);
+
+    Optional<Results.Point> ssWide = r.saturated(Suite.STANDALONE, mlp, 32);
+    Optional<Results.Point> naiveWide = r.saturated(Suite.NAIVE, mlp, 32);
+    if (ssWide.isPresent() && naiveWide.isPresent() && naiveWide.get().rowsPerSecond() > 0) {
+      double v = ssWide.get().rowsPerSecond() / naiveWide.get().rowsPerSecond();
+      out.add(new Ratio("32 rows per request", "standalone ÷ naive server, rows/s at saturation, MLP, 32 rows per "
+          + "request", v, "×", "≥ 1.5×", v >= 1.5, f("%.0f ÷ %.0f rows/s (%d and %d clients); p99 %.1f vs %.1f ms",
+          ssWide.get().rowsPerSecond(), naiveWide.get().rowsPerSecond(), ssWide.get().clients(),
+          naiveWide.get().clients(), ssWide.get().ms(99), naiveWide.get().ms(99))));
+    } else {
+      out.add(missing("32 rows per request", "MLP, 32 rows per request, standalone and naive server"));
+    }
+
+    Results.Point crowd = r.crowds.get(Suite.STANDALONE);
+    Optional<Results.Point> sat = r.saturated(Suite.STANDALONE, mlp, 1);
+    if (crowd != null && sat.isPresent()) {
+      double v = crowd.requestsPerSecond() / sat.get().requestsPerSecond();
+      LoadResult lr = crowd.load();
+      double refusalService = lr.refused().getTotalCount() == 0 ? 0 : lr.ms(lr.refusedService(), 99);
+      out.add(new Ratio("goodput under a crowd", f("standalone, MLP, 1 row, closed loop of %d clients (%d× the %d "
+          + "that saturate it) ÷ saturated", crowd.clients(), r.plan.crowdFactor(), crowd.clients()
+          / r.plan.crowdFactor()), v, "×", "≥ 0.9; refusals ≤ 5 ms p99", v >= 0.9 && refusalService <= 5,
+          f("%.0f ÷ %.0f answers/s; %d refusals, p99 service time %.2f ms", crowd.requestsPerSecond(),
+              sat.get().requestsPerSecond(), lr.refused().getTotalCount(), refusalService)));
+    } else {
+      out.add(missing("goodput under a crowd", "standalone, MLP, closed loop at " + r.plan.crowdFactor()
+          + "× the saturating clients"));
+    }
+
+    for (double factor : r.plan.overloadFactors()) {
+      Optional<Results.Point> open = openLoop(Suite.STANDALONE, mlp, 1, factor);
+      String name = f("goodput at %.0f× (open loop)", factor);
+      if (open.isPresent() && sat.isPresent()) {
+        double v = open.get().requestsPerSecond() / sat.get().requestsPerSecond();
+        boolean goal = factor == 2.0;
+        LoadResult lr = open.get().load();
+        out.add(new Ratio(name, f("standalone, MLP, 1 row, open loop at %.0f× the saturated rate ÷ saturated", factor),
+            v, "×", goal ? "≥ 0.8" : "(reported)", goal ? v >= 0.8 : null, f("%.0f ÷ %.0f answers/s; asked %.0f/s, "
+                + "sent %.0f/s; refusals p99 service time %s ms", open.get().requestsPerSecond(),
+                sat.get().requestsPerSecond(), open.get().rate(), lr.sentPerSecond(),
+                lr.refused().getTotalCount() == 0 ? "-" : f("%.2f", lr.ms(lr.refusedService(), 99)))));
+      } else {
+        out.add(missing(name, "standalone, MLP, open loop"));
+      }
+    }
+
+    if (mlpCeiling != null && !mlpCeiling.decodeMicrosPerRow().isEmpty()) {
+      Map.Entry<Integer, Double> decode = mlpCeiling.decodeMicrosPerRow().entrySet().iterator().next();
+      Double full = mlpCeiling.fullDecodeMicrosPerRow().get(decode.getKey());
+      out.add(new Ratio("decoder", "one 784-float row printed with 4 decimals, the gateway's fast path into "
+          + "FLOAT32, in-process (JMH: `bench jmh -- DecoderBench`)", decode.getValue(), "µs", "≤ 10 µs",
+          decode.getValue() <= 10, f("%.1f µs per row on a %d-row body%s", decode.getValue(), decode.getKey(),
+              full == null ? "" : f("; the full decoder %.1f µs per row", full))));
+    } else {
+      out.add(missing("decoder", "MLP body"));
+    }
     return out;
+  }
+
+  /** The open-loop run of {@code system} at {@code factor} × its saturated rate (within 1 %). */
+  private Optional<Results.Point> openLoop(String system, String model, int rows, double factor) {
+    Optional<Results.Point> sat = r.saturated(system, model, rows);
+    return sat.flatMap(s -> r.overloads().stream().filter(p -> p.system().equals(system)
+        && p.workload().model().equals(model) && p.workload().rows() == rows
+        && Math.abs(p.rate() / s.requestsPerSecond() - factor) < 0.01 * factor).findFirst());
   }
 
   /** How much of the gap to the ceiling decoding JSON explains, from the decoder's measured cost per row. */
@@ -133,11 +210,12 @@ final class Report {
     l.add("- **Machine**: " + MachineInfo.describe());
     l.add("- **Versions**: " + MachineInfo.versions());
     l.add(f("- **Settings**: each window %.1f s after %.1f s of warm-up; closed-loop clients send one request at a time "
-        + "over a keep-alive connection; open loop at %.0f× the saturated rate over %d connections. All processes "
+        + "over a keep-alive connection; open loops at %s× the saturated rate over %d connections; a crowd of %d× the "
+        + "saturating clients (closed loop). All processes "
         + "on 127.0.0.1, started one system at a time. Heaps: standalone 1 GiB, node 768 MiB, gateway 384 MiB, naive "
         + "server 1 GiB, bare route 512 MiB. TensorFlow on the calling thread (intra-op 1, inter-op -1) for "
         + "shardserve, the naive server and the ceiling; the naive server is also run with TensorFlow's defaults.",
-        p.windowSeconds(), p.warmupSeconds(), p.overloadFactor(), p.overloadConnections()));
+        p.windowSeconds(), p.warmupSeconds(), p.overloadFactors(), p.overloadConnections(), p.crowdFactor()));
     l.add("- **Models**: `half_plus_two` (y = x/2 + 2, overhead-bound) and `mlp` (784-512-512-10, compute-bound), "
         + "written by `example-model` with fixed seeds; bodies are TF Serving's row format.");
     l.add("");
@@ -178,7 +256,7 @@ final class Report {
     }
     if (!r.overloads().isEmpty()) {
       l.add("");
-      l.add("## Overload: open loop at " + f("%.0f", p.overloadFactor()) + "× the saturated rate");
+      l.add("## Overload: open loops at " + p.overloadFactors() + "× the saturated rate");
       l.add("");
       l.add("| system | workload | asked/s | sent/s | answered 200/s | goodput ÷ saturated | p50 ms | p99 ms | refusals "
           + "p99 ms from intended (service) | RSS MiB | statuses |");
@@ -192,6 +270,42 @@ final class Report {
             q.ms(99), lr.refused().getTotalCount() == 0 ? "-" : f("%.2f (%.2f)", lr.ms(lr.refused(), 99),
                 lr.ms(lr.refusedService(), 99)), q.rssKb() / 1024, lr.statuses()));
       }
+    }
+    if (!r.crowds.isEmpty()) {
+      l.add("");
+      l.add("## Overload: a crowd of clients (closed loop, " + p.crowdFactor() + "× the saturating count)");
+      l.add("");
+      l.add("| system | workload | clients | answered 200/s | goodput ÷ saturated | p50 ms | p99 ms | refusals/s | "
+          + "refusals p99 service ms | CPU µs/answer | statuses |");
+      l.add("|---|---|---|---|---|---|---|---|---|---|---|");
+      for (Results.Point q : r.crowds.values()) {
+        double sat = r.saturated(q.system(), q.workload().model(), q.workload().rows())
+            .map(Results.Point::requestsPerSecond).orElse(Double.NaN);
+        LoadResult lr = q.load();
+        l.add(f("| %s | %s | %d | %.0f | %.0f%% | %.2f | %.2f | %.0f | %s | %.0f | %s |", q.system(),
+            q.workload().label(), q.clients(), lr.goodput(), 100 * lr.goodput() / sat, q.ms(50), q.ms(99),
+            lr.refused().getTotalCount() / lr.seconds(), lr.refused().getTotalCount() == 0 ? "-"
+                : f("%.2f", lr.ms(lr.refusedService(), 99)), q.cpuMicrosPerRequest(), lr.statuses()));
+      }
+    }
+    if (!r.threads.isEmpty()) {
+      l.add("");
+      l.add("## Threads of a running process (while saturated)");
+      l.add("");
+      r.threads.forEach((system, byName) -> l.add(f("- %s: %d threads: %s", system,
+          byName.values().stream().mapToInt(Integer::intValue).sum(), byName)));
+    }
+    Optional<Results.Point> ssOneCpu = at(Suite.STANDALONE, Suite.MLP, 1, 1);
+    Optional<Results.Point> routeOneCpu = at(Suite.CONSTANT, Suite.MLP, 1, 1);
+    if (ssOneCpu.isPresent() || routeOneCpu.isPresent()) {
+      l.add("");
+      l.add("## CPU per answer at 1 client (MLP body)");
+      l.add("");
+      ssOneCpu.ifPresent(q -> l.add(f("- %s: %.0f µs (p50 %.3f ms)", q.system(), q.cpuMicrosPerRequest(), q.ms(50))));
+      routeOneCpu.ifPresent(q -> l.add(f("- %s: %.0f µs (p50 %.3f ms)", q.system(), q.cpuMicrosPerRequest(),
+          q.ms(50))));
+      at(Suite.NAIVE, Suite.MLP, 1, 1).ifPresent(q -> l.add(f("- %s: %.0f µs (p50 %.3f ms)", q.system(),
+          q.cpuMicrosPerRequest(), q.ms(50))));
     }
     if (!r.ceilings.isEmpty()) {
       l.add("");
@@ -210,7 +324,8 @@ final class Report {
         l.add(f("- %s: one batch-1 call takes %.0f µs at p50, %.0f µs at p99 (one caller).", c.model(),
             c.batch1P50Micros(), c.batch1P99Micros()));
         c.decodeMicrosPerRow().forEach((rows, micros) -> l.add(f("- %s: shardserve's JSON decoder takes %.2f µs per "
-            + "row on a %d-row predict body.", c.model(), micros, rows)));
+            + "row on a %d-row predict body (the fast path into FLOAT32; the full decoder %.2f µs).", c.model(), micros,
+            rows, c.fullDecodeMicrosPerRow().getOrDefault(rows, Double.NaN))));
       }
     }
     if (!r.coldStarts.isEmpty()) {

@@ -33,7 +33,7 @@ final class Results {
 
   /** The in-process TensorFlow ceiling of one model, and what decoding a predict body costs. */
   record Ceiling(String model, double batch1P50Micros, double batch1P99Micros, List<CeilingPoint> points,
-      Map<Integer, Double> decodeMicrosPerRow) {
+      Map<Integer, Double> decodeMicrosPerRow, Map<Integer, Double> fullDecodeMicrosPerRow) {
     CeilingPoint best() {
       return points.stream().max((a, b) -> Double.compare(a.rowsPerSecond(), b.rowsPerSecond())).orElseThrow();
     }
@@ -44,6 +44,10 @@ final class Results {
   final Map<String, Ceiling> ceilings = new LinkedHashMap<>();
   /** System → seconds from process start to its first successful answer. */
   final Map<String, Double> coldStarts = new LinkedHashMap<>();
+  /** System → its closed loop at the plan's crowd factor times its saturating client count. */
+  final Map<String, Point> crowds = new LinkedHashMap<>();
+  /** System → threads its (first) process ran while saturated, by name prefix. */
+  final Map<String, Map<String, Integer>> threads = new LinkedHashMap<>();
   /** Systems or runs that could not be measured, with the reason (shown in the report). */
   final List<String> failures = new ArrayList<>();
 
@@ -52,15 +56,31 @@ final class Results {
   }
 
   Optional<Point> closed(String system, String model, int rows, int clients) {
-    return points.stream().filter(p -> p.system().equals(system) && p.workload().model().equals(model)
+    return sweep().filter(p -> p.system().equals(system) && p.workload().model().equals(model)
         && p.workload().rows() == rows && p.clients() == clients).findFirst();
+  }
+
+  /** The closed-loop runs of the sweeps (not the crowd runs). */
+  private java.util.stream.Stream<Point> sweep() {
+    return points.stream().filter(p -> p.clients() > 0 && !crowds.containsValue(p));
   }
 
   /** The best closed-loop throughput of a system on a workload: its saturation. */
   Optional<Point> saturated(String system, String model, int rows) {
-    return points.stream().filter(p -> p.system().equals(system) && p.workload().model().equals(model)
-            && p.workload().rows() == rows && p.clients() > 0)
+    return sweep().filter(p -> p.system().equals(system) && p.workload().model().equals(model)
+            && p.workload().rows() == rows)
         .max((a, b) -> Double.compare(a.requestsPerSecond(), b.requestsPerSecond()));
+  }
+
+  /**
+   * The fewest clients at which a system reaches 90 % of its best throughput on a workload (the
+   * saturating client count), if measured.
+   */
+  Optional<Point> saturating(String system, String model, int rows) {
+    Optional<Point> best = saturated(system, model, rows);
+    return best.flatMap(b -> sweep().filter(p -> p.system().equals(system) && p.workload().model().equals(model)
+            && p.workload().rows() == rows && p.requestsPerSecond() >= 0.9 * b.requestsPerSecond())
+        .min((a, c) -> Integer.compare(a.clients(), c.clients())));
   }
 
   List<Point> overloads() {

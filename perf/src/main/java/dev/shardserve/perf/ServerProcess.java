@@ -129,6 +129,24 @@ final class ServerProcess implements AutoCloseable {
     return peakRssKb;
   }
 
+  /** The process's threads now, from /proc: a count per name, trailing numbers dropped. */
+  java.util.Map<String, Integer> threadsByName() {
+    java.util.Map<String, Integer> out = new java.util.TreeMap<>();
+    try (var tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
+      for (Path t : tasks.toList()) {
+        try {
+          String name = Files.readString(t.resolve("comm")).trim().replaceAll("[-#]?[0-9]+$", "");
+          out.merge(name, 1, Integer::sum);
+        } catch (IOException e) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (IOException e) {
+      // the process has gone
+    }
+    return out;
+  }
+
   /** CPU seconds the server process has used (user + system), from /proc. */
   double cpuSeconds() {
     try {

@@ -66,6 +66,7 @@ final class Suite {
     measure(NAIVE, () -> systems.naive("calling-thread", mlp.request()), s -> {
       closedRuns(s, hpt, plan.baselineClients());
       closedRuns(s, mlp, plan.baselineClients());
+      closedRuns(s, mlpWide, plan.wideClients());
       overload(s, mlp);
     });
     if (plan.naiveDefaultThreads()) {
@@ -77,7 +78,9 @@ final class Suite {
     measure(STANDALONE, () -> systems.standalone(mlp.request()), s -> {
       closedRuns(s, hpt, plan.sweep());
       closedRuns(s, mlp, plan.sweep());
+      results.threads.put(s.name(), s.threadsByName());
       closedRuns(s, mlpWide, plan.wideClients());
+      crowd(s, mlp);
       overload(s, hpt);
       overload(s, mlp);
     });
@@ -117,18 +120,31 @@ final class Suite {
     }
   }
 
-  /** Open loop at {@code overloadFactor} × this system's saturated throughput on {@code w}. */
+  /** Open loops at each of the plan's factors × this system's saturated throughput on {@code w}. */
   private void overload(Systems.Running s, Workload w) throws InterruptedException {
-    if (plan.overloadFactor() <= 0) {
-      return;
-    }
     Optional<Results.Point> saturated = results.saturated(s.name(), w.model(), w.rows());
     if (saturated.isPresent()) {
-      point(s, w, 0, saturated.get().requestsPerSecond() * plan.overloadFactor());
+      for (double factor : plan.overloadFactors()) {
+        point(s, w, 0, saturated.get().requestsPerSecond() * factor);
+      }
     }
   }
 
-  private void point(Systems.Running s, Workload w, int clients, double rate) throws InterruptedException {
+  /**
+   * A closed loop with the plan's crowd factor × the clients that saturate this system (e.g. 32 →
+   * 512): more clients than it can serve at once, each sending again as soon as it is answered.
+   */
+  private void crowd(Systems.Running s, Workload w) throws InterruptedException {
+    Optional<Results.Point> saturating = results.saturating(s.name(), w.model(), w.rows());
+    if (plan.crowdFactor() <= 0 || saturating.isEmpty()) {
+      return;
+    }
+    int clients = Math.min(plan.maxCrowd(), saturating.get().clients() * plan.crowdFactor());
+    Results.Point p = point(s, w, clients, 0);
+    results.crowds.put(s.name(), p);
+  }
+
+  private Results.Point point(Systems.Running s, Workload w, int clients, double rate) throws InterruptedException {
     double[] cpu = new double[2];
     long[] rss = new long[1];
     LoadGenerator.Window window = new LoadGenerator.Window() {
@@ -152,6 +168,7 @@ final class Suite {
     results.points.add(p);
     log(String.format(Locale.ROOT, "%s: %.0f/s, p50 %.2f ms, p99 %.2f ms, CPU %.0f µs/request, %s", name,
         p.requestsPerSecond(), p.ms(50), p.ms(99), p.cpuMicrosPerRequest(), r.statuses()));
+    return p;
   }
 
   private void ceiling(Systems systems, Path repo, String model, List<Workload> decode) throws InterruptedException {
@@ -175,6 +192,7 @@ final class Suite {
       double p99 = Double.NaN;
       List<Results.CeilingPoint> points = new ArrayList<>();
       Map<Integer, Double> decodeCost = new TreeMap<>();
+      Map<Integer, Double> fullDecodeCost = new TreeMap<>();
       for (String line : out.split("\n")) {
         if (!line.startsWith("{")) {
           continue;
@@ -187,14 +205,19 @@ final class Suite {
           }
           case "throughput" -> points.add(new Results.CeilingPoint(n.get("batch").asInt(),
               n.get("rowsPerSecond").asDouble(), n.get("cpuMicrosPerRow").asDouble()));
-          case "json-decode" -> decodeCost.put(n.get("rows").asInt(), n.get("microsPerRow").asDouble());
+          case "json-decode" -> {
+            decodeCost.put(n.get("rows").asInt(), n.get("microsPerRow").asDouble());
+            if (n.has("fullMicrosPerRow")) {
+              fullDecodeCost.put(n.get("rows").asInt(), n.get("fullMicrosPerRow").asDouble());
+            }
+          }
           default -> { }
         }
       }
       if (points.isEmpty()) {
         throw new IOException("the ceiling printed no measurement; see " + work.resolve("ceiling-" + model + ".log"));
       }
-      results.ceilings.put(model, new Results.Ceiling(model, p50, p99, points, decodeCost));
+      results.ceilings.put(model, new Results.Ceiling(model, p50, p99, points, decodeCost, fullDecodeCost));
       log(String.format(Locale.ROOT, "ceiling of %s: batch-1 call p50 %.0f µs, best %.0f rows/s at batch %d", model,
           p50, results.ceilings.get(model).best().rowsPerSecond(), results.ceilings.get(model).best().batch()));
     } catch (IOException | RuntimeException e) {

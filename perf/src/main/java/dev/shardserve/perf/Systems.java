@@ -17,6 +17,11 @@ final class Systems {
       return processes.stream().mapToDouble(ServerProcess::cpuSeconds).sum();
     }
 
+    /** Threads of its first process now, counted by name with trailing numbers dropped. */
+    java.util.Map<String, Integer> threadsByName() {
+      return processes.get(0).threadsByName();
+    }
+
     /** Resident memory of all its processes now (KiB). */
     long rssKb() {
       return processes.stream().mapToLong(ServerProcess::rssKb).sum();

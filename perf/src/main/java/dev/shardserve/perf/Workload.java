@@ -6,7 +6,10 @@ import java.util.Random;
 
 /** What the clients send: a model and a predict body of {@code rows} rows. */
 record Workload(String model, int rows, byte[] body) {
-  /** {@code {"instances": [...]}}: {@code rows} rows of {@code width} fixed pseudo-random floats (width 0: scalars). */
+  /**
+   * {@code {"instances": [...]}}: {@code rows} rows of {@code width} fixed pseudo-random floats
+   * printed with 4 decimals (width 0: scalars).
+   */
   static Workload rows(String model, int rows, int width, long seed) {
     Random r = new Random(seed);
     StringBuilder sb = new StringBuilder("{\"instances\": [");
@@ -18,7 +21,7 @@ record Workload(String model, int rows, byte[] body) {
       }
       sb.append('[');
       for (int i = 0; i < width; i++) {
-        sb.append(i > 0 ? "," : "").append(String.format(Locale.ROOT, "%.3f", r.nextFloat()));
+        sb.append(i > 0 ? "," : "").append(String.format(Locale.ROOT, "%.4f", r.nextFloat()));
       }
       sb.append(']');
     }

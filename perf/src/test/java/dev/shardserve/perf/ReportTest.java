@@ -36,8 +36,13 @@ class ReportTest {
     r.points.add(point(Suite.CONSTANT, hpt, 64, 12000, 5, 2.0));
     r.points.add(point(Suite.CLUSTER, mlp, 64, 5600, 11, 2.0));
     r.points.add(point(Suite.STANDALONE, wide, 16, 500, 30, 2.0)); // 16,000 rows/s, 125 µs/row
+    r.points.add(point(Suite.NAIVE, wide, 16, 250, 60, 2.0)); // 8,000 rows/s
+    r.points.add(point(Suite.NAIVE, mlp, 1, 900, 1.0, 0.5));
+    Results.Point crowd = point(Suite.STANDALONE, mlp, 1024, 6650, 20, 2.0);
+    r.points.add(crowd);
+    r.crowds.put(Suite.STANDALONE, crowd);
     r.ceilings.put(Suite.MLP, new Results.Ceiling(Suite.MLP, 80, 120, List.of(new Results.CeilingPoint(1, 20_000, 95),
-        new Results.CeilingPoint(64, 40_000, 50)), Map.of(32, 25.0)));
+        new Results.CeilingPoint(64, 40_000, 50)), Map.of(32, 25.0), Map.of(32, 40.0)));
     r.coldStarts.put(Suite.STANDALONE, 7.5);
     return r;
   }
@@ -59,6 +64,11 @@ class ReportTest {
     assertEquals(0.75, ratio(ratios, "HTTP ceiling").value(), 1e-9);
     assertEquals(0.8, ratio(ratios, "the hop").value(), 1e-9);
     assertTrue(ratio(ratios, "the hop").detail().contains("357 µs (3 JVMs)"), ratio(ratios, "the hop").detail());
+    assertEquals(1000.0 / 900, ratio(ratios, "1 client").value(), 1e-9);
+    assertEquals(Boolean.TRUE, ratio(ratios, "1 client").met(), "more answers/s and a p50 of 0.9 ms against 1.0");
+    assertEquals(2.0, ratio(ratios, "32 rows per request").value(), 1e-9);
+    assertEquals(6650.0 / 7000, ratio(ratios, "goodput under a crowd").value(), 1e-9);
+    assertEquals(25.0, ratio(ratios, "decoder").value(), 1e-9);
   }
 
   @Test
@@ -76,7 +86,7 @@ class ReportTest {
   void aMissingRun_isShownAsNotMeasured_notHidden() {
     Results r = new Results(Plan.named("smoke"));
     List<Report.Ratio> ratios = new Report(r).ratios();
-    assertEquals(6, ratios.size());
+    assertEquals(11, ratios.size()); // smoke has one open-loop factor
     assertTrue(ratios.stream().allMatch(q -> Double.isNaN(q.value()) && q.detail().startsWith("not measured")));
   }
 
