@@ -62,8 +62,13 @@ else
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah >/dev/null
   fi
   echo "build: no Docker daemon: buildah bud --format docker -t $tag" >&2
+  previous="$(buildah images --quiet --noheading "$tag" 2>/dev/null | head -1 || true)"
   buildah bud --format docker --isolation "${BUILDAH_ISOLATION:-chroot}" "${args[@]}" \
     -f "$here/deploy/image/Dockerfile" -t "$tag" "$here/deploy"
+  # The image this tag named before, now untagged, would keep its 1 GB: remove it unless in use.
+  if [ -n "$previous" ] && [ "$previous" != "$(buildah images --quiet --noheading "$tag" | head -1)" ]; then
+    buildah rmi "$previous" >/dev/null 2>&1 || true
+  fi
   # docker-archive keeps the Docker format (and so HEALTHCHECK); the tag goes into the archive.
   buildah push --quiet "$tag" "docker-archive:$out:$tag"
   size="$(buildah inspect --type image --format '{{.Manifest}}' "$tag" \

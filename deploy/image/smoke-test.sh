@@ -96,6 +96,8 @@ cleanup() {
     [ -n "$java_pid" ] && kill -KILL "$java_pid" 2>/dev/null || true
     [ -n "$bg" ] && wait "$bg" 2>/dev/null || true
     [ -n "$ctr" ] && buildah rm "$ctr" >/dev/null 2>&1 || true
+    # The name the archive was read in under (the same image as the built one).
+    buildah rmi "docker.io/library/$tag" >/dev/null 2>&1 || true
   fi
 }
 trap cleanup EXIT
