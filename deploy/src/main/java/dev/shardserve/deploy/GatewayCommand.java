@@ -33,6 +33,7 @@ final class GatewayCommand implements Callable<Integer> {
     ActorSystem<Void> system = Processes.system(config);
     return Processes.run("gateway", system, () -> {
       Processes.startManagement(system);
+      cluster.startDiscovery(system);
       Processes.seedDesiredState(system);
       Processes.await(Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())),
           "binding ports " + http.port + " and " + http.adminPort);

@@ -55,6 +55,7 @@ final class NodeCommand implements Callable<Integer> {
     ActorSystem<Void> system = Processes.system(config);
     return Processes.run("node", system, () -> {
       Processes.startManagement(system);
+      cluster.startDiscovery(system);
       Processes.await(NodeAdmin.start(system, adminHost, adminPort), "binding the admin port " + adminPort);
       Processes.await(WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())),
           "publishing the model catalog");
