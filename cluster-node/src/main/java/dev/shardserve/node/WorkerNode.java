@@ -6,6 +6,7 @@ import akka.actor.typed.Props;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.Entity;
 import dev.shardserve.node.entity.ModelEntity;
+import dev.shardserve.node.inbox.NodeInbox;
 import dev.shardserve.node.repository.ModelCatalogPublisher;
 import dev.shardserve.node.placement.ReplicaAllocationStrategy;
 import dev.shardserve.node.repository.ModelRepository;
@@ -16,7 +17,7 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Starts the worker side of a process: the model entities' sharding region (role
- * {@code worker}) and the catalog publisher. In {@code standalone} it must start before the
+ * {@code worker}), the inbox of the gateways' channels, and the catalog publisher. In {@code standalone} it must start before the
  * gateway, which then finds the region already initialised.
  */
 public final class WorkerNode {
@@ -31,6 +32,10 @@ public final class WorkerNode {
             .withStopMessage(ModelEntity.Stop.INSTANCE)
             .withAllocationStrategy(new ReplicaAllocationStrategy(system))
             .withMessageExtractor(new ReplicaShardExtractor()));
+    com.typesafe.config.Config c = system.settings().config();
+    system.systemActorOf(NodeInbox.create(new NodeInbox.Settings(c.getInt("shardserve.node.channel.max-frames-in-flight"),
+        c.getBytes("akka.remote.artery.advanced.maximum-large-frame-size") - 16 * 1024)), NodeInbox.NAME,
+        Props.empty());
     CompletableFuture<Done> published = new CompletableFuture<>();
     published.thenRun(() -> NodeStatus.get(system).workerStarted.set(true));
     system.systemActorOf(ModelCatalogPublisher.create(new ModelRepository(settings.modelRepository()),

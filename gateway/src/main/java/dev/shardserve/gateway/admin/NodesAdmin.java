@@ -84,6 +84,15 @@ final class NodesAdmin {
           }
           g.writeEndArray();
         }
+        dev.shardserve.gateway.channel.Channel ch = router.channels().get(m.address().toString());
+        if (ch != null) {
+          g.writeObjectFieldStart("channel");
+          g.writeBooleanField("usable", ch.usable());
+          g.writeNumberField("frames_sent", ch.framesSent());
+          g.writeNumberField("requests_sent", ch.requestsSent());
+          g.writeNumberField("requests_in_flight", ch.inFlight());
+          g.writeEndObject();
+        }
         g.writeEndObject();
       }
       g.writeEndArray();

@@ -21,6 +21,15 @@ import dev.shardserve.protocol.ModelProtocol.Failure;
 import dev.shardserve.protocol.ModelProtocol.Infer;
 import dev.shardserve.protocol.ModelProtocol.InferExamples;
 import dev.shardserve.protocol.ModelProtocol.InferReply;
+import dev.shardserve.protocol.ModelProtocol.InferResult;
+import dev.shardserve.protocol.ModelProtocol.GetMetadata;
+import dev.shardserve.protocol.ModelProtocol.ModelMetadata;
+import dev.shardserve.protocol.DType;
+import dev.shardserve.protocol.VersionSelector;
+import dev.shardserve.gateway.channel.Channel;
+import dev.shardserve.gateway.channel.NodeChannels;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import dev.shardserve.sharding.EntityIds;
 import dev.shardserve.sharding.ReplicaShardExtractor;
 import java.time.Duration;
@@ -58,8 +67,35 @@ public final class ModelRouter {
     }
   }
 
-  /** The replica a request goes to first, and its handle when it is hosted in this JVM (else null). */
-  public record Target(int replica, ReplicaHandle handle) {}
+  /**
+   * The replica a request goes to first, and its handle when it is hosted in this JVM (else null),
+   * with what is known of its input dtypes.
+   */
+  public final class Target {
+    private final String model;
+    private final int replica;
+    private final ReplicaHandle handle;
+
+    Target(String model, int replica, ReplicaHandle handle) {
+      this.model = model;
+      this.replica = replica;
+      this.handle = handle;
+    }
+
+    public int replica() {
+      return replica;
+    }
+
+    /** The replica's handle when it runs in this JVM, else null. */
+    public ReplicaHandle handle() {
+      return handle;
+    }
+
+    /** The input dtypes of {@code signature}, from the local replica or the model's metadata; null when unknown. */
+    public Map<String, DType> inputTypes(String signature) {
+      return handle != null ? handle.inputTypes(signature) : hints.inputTypes(model, signature);
+    }
+  }
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
@@ -67,6 +103,9 @@ public final class ModelRouter {
   private final ReplicatedView<LWWRegister<DesiredState>> desired;
   private final RoutingTable table;
   private final ReplicaHandles handles;
+  private final NodeChannels channels;
+  private final SignatureHints hints;
+  private final ConcurrentHashMap<String, LatencyEstimate> latency = new ConcurrentHashMap<>();
   private final Settings settings;
   private final Ticker ticker = Ticker.SYSTEM;
   private final ReplicaChooser chooser;
@@ -80,7 +119,9 @@ public final class ModelRouter {
     this.desired = ReplicatedView.start(system, DesiredState.KEY, null, "desired-state-view");
     this.table = RoutingTable.start(system);
     this.handles = ReplicaHandles.get(system);
+    this.channels = NodeChannels.start(system);
     this.settings = settings;
+    this.hints = new SignatureHints(ticker, Duration.ofSeconds(60).toNanos(), this::fetchMetadata);
     this.chooser = new ReplicaChooser(ticker::nanos, settings.avoidFor().toNanos());
   }
 
@@ -139,7 +180,24 @@ public final class ModelRouter {
   /** Chooses the replica a request goes to first (the one with the fewest outstanding, not avoided). */
   public Target target(RoutingSnapshot.Route route) {
     int r = chooser.choose(route.model(), route.replicas(), Set.of(), route.avoid());
-    return new Target(r, handles.find(route.model(), r));
+    return new Target(route.model(), r, handles.find(route.model(), r));
+  }
+
+  /** The channels to the worker nodes (requests per frame, for the operators and the benchmarks). */
+  public NodeChannels channels() {
+    return channels;
+  }
+
+  private void fetchMetadata(String model, java.util.function.Consumer<ModelMetadata> got) {
+    this.<dev.shardserve.protocol.ModelProtocol.MetadataReply>ask(model,
+        replyTo -> new GetMetadata(model, VersionSelector.latest(), replyTo), Duration.ofSeconds(10), f -> f)
+        .whenComplete((reply, error) -> {
+          if (reply instanceof ModelMetadata md) {
+            got.accept(md);
+          } else {
+            hints.failed(model);
+          }
+        });
   }
 
   /**
@@ -176,24 +234,35 @@ public final class ModelRouter {
       String model = route.model();
       int replica = target.replica();
       chooser.started(model, replica);
-      Consumer<InferReply> onReply = reply -> replied(replica, attempt, reply);
+      long sentNanos = ticker.nanos();
+      Consumer<InferReply> onReply = reply -> replied(replica, attempt, reply, sentNanos);
       if (target.handle() != null) {
         target.handle().submit(call, onReply);
         return;
       }
-      long remaining = call.deadlineNanos() - ticker.nanos();
-      long attemptNanos = route.retry() ? Math.min(remaining, settings.attemptTimeout().toNanos()) : remaining;
+      long remaining = call.deadlineNanos() - sentNanos;
+      String host = route.host(replica);
+      Channel channel = host == null ? null : channels.get(host);
+      if (channel != null && channel.submit(replica, call, remaining / 1000, onReply)) {
+        return; // the channel answers it: a node that leaves or goes unreachable gives it back for a retry
+      }
+      // No channel (the node is not known to host it yet, or runs a release without channels): through
+      // sharding, each attempt bounded by the model's observed latency as well as the deadline.
+      long attemptNanos = route.retry() ? Math.min(remaining, attemptTimeoutNanos(model)) : remaining;
       remote(model, replica, Duration.ofNanos(Math.max(attemptNanos, 1_000_000))).whenComplete((reply, error) ->
           replied(replica, attempt, reply != null ? reply : new Failure(ErrorCode.DEADLINE_EXCEEDED,
               "Deadline exceeded: no answer from " + model + " replica " + replica + " within "
                   + Math.max(attemptNanos, 1_000_000) / 1_000_000 + " ms"
                   + (error != null && !(error instanceof TimeoutException
-                      || error.getCause() instanceof TimeoutException) ? " (" + error + ")" : ""))));
+                      || error.getCause() instanceof TimeoutException) ? " (" + error + ")" : "")), sentNanos));
     }
 
-    private void replied(int replica, int attempt, InferReply reply) {
+    private void replied(int replica, int attempt, InferReply reply, long sentNanos) {
       String model = route.model();
       chooser.finished(model, replica);
+      if (reply instanceof InferResult) {
+        latency.computeIfAbsent(model, m -> new LatencyEstimate()).sample(ticker.nanos() - sentNanos);
+      }
       boolean timedOut = reply instanceof Failure f && f.code() == ErrorCode.DEADLINE_EXCEEDED;
       boolean retriable = reply instanceof Failure f && (f.code().retriable() || timedOut);
       if (!retriable) {
@@ -210,7 +279,7 @@ public final class ModelRouter {
         }
         tried.add(replica);
         int next = chooser.choose(model, route.replicas(), tried, route.avoid());
-        send(new Target(next, handles.find(model, next)), attempt + 1);
+        send(new Target(model, next, handles.find(model, next)), attempt + 1);
       } else {
         if (attempt > 1) {
           retriesExhausted.increment();
@@ -298,6 +367,17 @@ public final class ModelRouter {
     return raw(model, replica, command, timeout).thenApply(reply -> reply != null ? reply
         : onFailure.apply(new Failure(ErrorCode.DEADLINE_EXCEEDED, "Deadline exceeded: no answer from " + model
             + " replica " + replica + " within " + timeout.toMillis() + " ms")));
+  }
+
+  /**
+   * How long one attempt through sharding may take before it counts as lost: the configured
+   * attempt timeout, or four times what the model's answers have taken lately when that is more
+   * (a slow model is not abandoned and computed again elsewhere because a fixed timeout passed).
+   */
+  private long attemptTimeoutNanos(String model) {
+    LatencyEstimate l = latency.get(model);
+    long observed = l == null ? 0 : 4 * l.nanos();
+    return Math.max(settings.attemptTimeout().toNanos(), observed);
   }
 
   /** Requests retried on another replica, and requests that failed after retrying. */

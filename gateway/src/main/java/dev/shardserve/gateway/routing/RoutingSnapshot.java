@@ -18,9 +18,17 @@ import java.util.Set;
 public record RoutingSnapshot(boolean workersJoined, int workersUp, boolean desiredKnown, DesiredState desired,
     Map<String, Route> routes) {
 
-  /** A model that can be routed: replicas {@code 0..replicas-1}. */
+  /**
+   * A model that can be routed: replicas {@code 0..replicas-1}; {@code hosts[r]} is the address of
+   * the node that last published replica r (null when none has), for the channel to it.
+   */
   public record Route(String model, int replicas, boolean stateful, long requestTimeoutMillis, Set<Integer> avoid,
-      boolean retry) {}
+      boolean retry, String[] hosts) {
+    /** The node hosting replica {@code r} as the catalog says, or null. */
+    public String host(int r) {
+      return r >= 0 && r < hosts.length ? hosts[r] : null;
+    }
+  }
 
   static final RoutingSnapshot EMPTY = new RoutingSnapshot(false, 0, false, DesiredState.INITIAL, Map.of());
 

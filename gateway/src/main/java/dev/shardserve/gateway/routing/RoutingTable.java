@@ -1,5 +1,6 @@
 package dev.shardserve.gateway.routing;
 
+import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.Props;
@@ -11,7 +12,6 @@ import akka.cluster.ddata.LWWMap;
 import akka.cluster.ddata.LWWRegister;
 import akka.cluster.ddata.typed.javadsl.DistributedData;
 import akka.cluster.ddata.typed.javadsl.Replicator;
-import akka.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Subscribe;
 import dev.shardserve.desired.DesiredState;
@@ -34,14 +34,6 @@ import java.util.TreeSet;
  */
 public final class RoutingTable {
   private interface Message {}
-
-  private record CatalogChanged(LWWMap<String, NodeModels> value) implements Message {}
-
-  private record DesiredChanged(DesiredState value) implements Message {}
-
-  private enum DesiredAbsent implements Message {
-    INSTANCE
-  }
 
   private record ClusterChanged(Object event) implements Message {}
 
@@ -72,6 +64,11 @@ public final class RoutingTable {
     return snapshot;
   }
 
+  /** A subscription's answer: typed message adapters are one per class, so both keys share it. */
+  private record Subscribed(Replicator.SubscribeResponse<?> response) implements Message {}
+
+  private record Got(Replicator.GetResponse<?> response) implements Message {}
+
   private Behavior<Message> behavior() {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Tick.INSTANCE, Duration.ofSeconds(1));
@@ -80,44 +77,54 @@ public final class RoutingTable {
       Cluster.get(system).subscriptions().tell(Subscribe.create(
           ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class, ClusterChanged::new),
           ClusterEvent.ReachabilityEvent.class));
-      return DistributedData.<Message, LWWMap<String, NodeModels>>withReplicatorMessageAdapter(catalogAdapter ->
-          DistributedData.<Message, LWWRegister<DesiredState>>withReplicatorMessageAdapter(desiredAdapter -> {
-            subscribe(catalogAdapter, desiredAdapter);
-            rebuild();
-            return Behaviors.receive(Message.class)
-                .onMessage(CatalogChanged.class, m -> {
-                  catalog = m.value();
-                  return rebuilt();
-                })
-                .onMessage(DesiredChanged.class, m -> {
-                  desired = m.value();
-                  desiredKnown = true;
-                  return rebuilt();
-                })
-                .onMessageEquals(DesiredAbsent.INSTANCE, () -> {
-                  desiredKnown = true;
-                  return rebuilt();
-                })
-                .onMessage(ClusterChanged.class, m -> rebuilt())
-                .onMessageEquals(Tick.INSTANCE, this::rebuilt)
-                .build();
-          }));
+      // One adapter per response class, for both keys (a second ReplicatorMessageAdapter in the same
+      // actor would replace the first one's adapter for the same class).
+      @SuppressWarnings({"unchecked", "rawtypes"})
+      ActorRef<Replicator.SubscribeResponse<?>> subscriptions =
+          (ActorRef) ctx.messageAdapter(Replicator.SubscribeResponse.class, r -> new Subscribed(r));
+      @SuppressWarnings({"unchecked", "rawtypes"})
+      ActorRef<Replicator.GetResponse<?>> gets =
+          (ActorRef) ctx.messageAdapter(Replicator.GetResponse.class, r -> new Got(r));
+      ActorRef<Replicator.Command> replicator = DistributedData.get(system).replicator();
+      subscribe(replicator, ModelCatalog.KEY, subscriptions, gets);
+      subscribe(replicator, DesiredState.KEY, subscriptions, gets);
+      rebuild();
+      return Behaviors.receive(Message.class)
+          .onMessage(Subscribed.class, m -> {
+            if (m.response() instanceof Replicator.Changed<?> c) {
+              taken(c.key(), c.dataValue());
+            }
+            return rebuilt();
+          })
+          .onMessage(Got.class, m -> {
+            if (m.response() instanceof Replicator.GetSuccess<?> ok) {
+              taken(ok.key(), ok.dataValue());
+            } else if (m.response() instanceof Replicator.NotFound<?> nf && nf.key().equals(DesiredState.KEY)) {
+              desiredKnown = true;
+            }
+            return rebuilt();
+          })
+          .onMessage(ClusterChanged.class, m -> rebuilt())
+          .onMessageEquals(Tick.INSTANCE, this::rebuilt)
+          .build();
     }));
   }
 
-  private void subscribe(ReplicatorMessageAdapter<Message, LWWMap<String, NodeModels>> catalogAdapter,
-      ReplicatorMessageAdapter<Message, LWWRegister<DesiredState>> desiredAdapter) {
-    catalogAdapter.subscribe(ModelCatalog.KEY, r -> r instanceof Replicator.Changed<LWWMap<String, NodeModels>> c
-        ? new CatalogChanged(c.dataValue()) : Tick.INSTANCE);
-    catalogAdapter.askGet(replyTo -> new Replicator.Get<>(ModelCatalog.KEY, Replicator.readLocal(), replyTo),
-        r -> r instanceof Replicator.GetSuccess<LWWMap<String, NodeModels>> ok
-            ? new CatalogChanged(ok.dataValue()) : Tick.INSTANCE);
-    desiredAdapter.subscribe(DesiredState.KEY, r -> r instanceof Replicator.Changed<LWWRegister<DesiredState>> c
-        ? new DesiredChanged(c.dataValue().getValue()) : Tick.INSTANCE);
-    desiredAdapter.askGet(replyTo -> new Replicator.Get<>(DesiredState.KEY, Replicator.readLocal(), replyTo),
-        r -> r instanceof Replicator.GetSuccess<LWWRegister<DesiredState>> ok
-            ? new DesiredChanged(ok.dataValue().getValue())
-            : r instanceof Replicator.NotFound<?> ? DesiredAbsent.INSTANCE : Tick.INSTANCE);
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static void subscribe(ActorRef<Replicator.Command> replicator, akka.cluster.ddata.Key<?> key,
+      ActorRef<Replicator.SubscribeResponse<?>> subscriptions, ActorRef<Replicator.GetResponse<?>> gets) {
+    replicator.tell(new Replicator.Subscribe(key, (ActorRef) subscriptions));
+    replicator.tell(new Replicator.Get(key, Replicator.readLocal(), (ActorRef) gets));
+  }
+
+  @SuppressWarnings("unchecked")
+  private void taken(akka.cluster.ddata.Key<?> key, Object value) {
+    if (key.equals(ModelCatalog.KEY)) {
+      catalog = (LWWMap<String, NodeModels>) value;
+    } else if (key.equals(DesiredState.KEY)) {
+      desired = ((LWWRegister<DesiredState>) value).getValue();
+      desiredKnown = true;
+    }
   }
 
   private Behavior<Message> rebuilt() {
@@ -148,10 +155,16 @@ public final class RoutingTable {
       }
     }
     Map<String, Set<Integer>> avoid = new HashMap<>();
+    Map<String, Map<Integer, String>> hosts = new HashMap<>();
     Set<String> models = new TreeSet<>();
     for (Map.Entry<String, NodeModels> e : catalog.getEntries().entrySet()) {
       if (live.contains(e.getKey())) {
         models.addAll(e.getValue().models());
+        if (!going.contains(e.getKey())) {
+          for (String id : e.getValue().replicas()) {
+            hosts.computeIfAbsent(EntityIds.model(id), k -> new HashMap<>()).put(EntityIds.replica(id), e.getKey());
+          }
+        }
       }
       if (going.contains(e.getKey())) {
         for (String id : e.getValue().replicas()) {
@@ -164,9 +177,16 @@ public final class RoutingTable {
       ModelSpec spec = desired.models().get(model);
       ModelSpec effective = spec == null ? ModelSpec.DEFAULT : spec;
       boolean stateful = spec != null && spec.stateful();
-      routes.put(model, new RoutingSnapshot.Route(model, effective.replicasFor(workersUp), stateful,
+      int replicas = effective.replicasFor(workersUp);
+      String[] hostOf = new String[replicas];
+      hosts.getOrDefault(model, Map.of()).forEach((r, node) -> {
+        if (r < hostOf.length) {
+          hostOf[r] = node;
+        }
+      });
+      routes.put(model, new RoutingSnapshot.Route(model, replicas, stateful,
           spec == null ? -1 : spec.requestTimeoutMillis(), Set.copyOf(avoid.getOrDefault(model, Set.of())),
-          desiredKnown && !stateful));
+          desiredKnown && !stateful, hostOf));
     }
     snapshot = new RoutingSnapshot(workersJoined, workersUp, desiredKnown, desired, Map.copyOf(routes));
   }

@@ -145,8 +145,7 @@ public final class TfServingApi {
     String model = route.model();
     try {
       if (verb.equals("predict")) {
-        PredictRequest req = target.handle() == null ? null
-            : FastPredictDecoder.decode(body, target.handle()::inputTypes);
+        PredictRequest req = FastPredictDecoder.decode(body, target::inputTypes);
         if (req == null) {
           try (JsonParser p = parser(body)) {
             req = PredictRequest.parse(p);
