@@ -17,6 +17,7 @@ import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.typed.Cluster;
 import dev.shardserve.desired.DesiredState;
 import dev.shardserve.desired.ModelSpec;
+import dev.shardserve.metrics.ShardServeMetrics;
 import dev.shardserve.protocol.ModelCatalog;
 import dev.shardserve.protocol.ModelCatalog.NodeModels;
 import dev.shardserve.protocol.ModelProtocol;
@@ -172,11 +173,25 @@ public final class ModelCatalogPublisher {
     return out;
   }
 
+  /** Replicas hosted here per model, from the shard ids ({@code model#replica}) of the local region. */
+  static Map<String, Integer> hostedByModel(Set<String> shardIds) {
+    Map<String, Integer> out = new TreeMap<>();
+    for (String id : shardIds) {
+      try {
+        out.merge(EntityIds.model(id), 1, Integer::sum);
+      } catch (IllegalArgumentException e) {
+        // not a replica's shard: not counted
+      }
+    }
+    return out;
+  }
+
   private void publish() {
     if (desired == null) {
       return;
     }
     Map<String, Integer> served = served(desired, repository.models(), Workers.up(ctx.getSystem()));
+    ShardServeMetrics.get(ctx.getSystem()).replicas(hostedByModel(hosted), served);
     Set<String> models = new TreeSet<>(served.keySet());
     if (!models.equals(published)) {
       catalog.askUpdate(
