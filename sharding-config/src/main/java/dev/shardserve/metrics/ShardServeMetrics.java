@@ -93,7 +93,8 @@ public final class ShardServeMetrics implements Extension {
   private final MetricsSettings settings;
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final ConcurrentHashMap<String, ModelMetrics> models = new ConcurrentHashMap<>();
-  private final ModelMetrics unknownModel;
+  /** Created at its first use, so that a process that never saw an unknown name has no model="" series. */
+  private volatile ModelMetrics unknownModel;
   private boolean warnedMaxModels;
 
   final Counter requests;
@@ -178,7 +179,6 @@ public final class ShardServeMetrics implements Extension {
         .unit(Unit.BYTES)
         .callback(cb -> cb.call(limit)).register(registry));
     JvmMetrics.builder().register(registry);
-    unknownModel = new ModelMetrics(this, "");
   }
 
   /** The metrics of a process without an ActorSystem (tests, benchmarks); no cluster listener. */
@@ -211,6 +211,14 @@ public final class ShardServeMetrics implements Extension {
 
   /** The handle of requests for models that do not exist: label {@code model=""}. */
   public ModelMetrics unknownModel() {
+    ModelMetrics u = unknownModel;
+    return u != null ? u : createUnknownModel();
+  }
+
+  private synchronized ModelMetrics createUnknownModel() {
+    if (unknownModel == null) {
+      unknownModel = new ModelMetrics(this, "");
+    }
     return unknownModel;
   }
 
@@ -220,7 +228,7 @@ public final class ShardServeMetrics implements Extension {
       return m;
     }
     if (!ModelName.isValid(name)) {
-      return unknownModel;
+      return unknownModel();
     }
     if (models.size() >= settings.maxModels()) {
       if (!warnedMaxModels) {
@@ -228,7 +236,7 @@ public final class ShardServeMetrics implements Extension {
         log.warn("more than {} model names (shardserve.metrics.max-models): further models count as model=\"\"",
             settings.maxModels());
       }
-      return unknownModel;
+      return unknownModel();
     }
     m = new ModelMetrics(this, name);
     models.put(name, m);

@@ -96,6 +96,13 @@ class ModelMetricsTest {
   }
 
   @Test
+  void freshRegistry_hasNoSeriesForUnknownModelsUntilOneIsRecorded() {
+    assertTrue(scrape().points("shardserve_refused", "model", "").isEmpty());
+    metrics.unknownModel();
+    assertEquals(0.0, scrape().value("shardserve_refused", "model", "", "reason", "admission"));
+  }
+
+  @Test
   void model_invalidName_getsTheUnknownHandle() {
     assertSame(metrics.unknownModel(), metrics.model("../etc"));
     assertSame(metrics.unknownModel(), metrics.model(""));
