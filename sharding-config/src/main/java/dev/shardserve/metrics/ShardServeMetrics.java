@@ -11,7 +11,15 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
-import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmBufferPoolMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmClassLoadingMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmCompilationMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmGarbageCollectorMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmNativeMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmRuntimeInfoMetric;
+import io.prometheus.metrics.instrumentation.jvm.JvmThreadsMetrics;
+import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 import java.nio.file.Path;
@@ -178,7 +186,27 @@ public final class ShardServeMetrics implements Extension {
             + "without one. Compare with process_resident_memory_bytes.")
         .unit(Unit.BYTES)
         .callback(cb -> cb.call(limit)).register(registry));
-    JvmMetrics.builder().register(registry);
+    registerJvm(registry);
+  }
+
+  /**
+   * The client's JVM and process metrics, registered one by one: {@code JvmMetrics.register}
+   * keeps every registry it saw in a static set (a leak with one registry per ActorSystem, as in
+   * tests), and {@code JvmMemoryPoolAllocationMetrics} is left out because its GC listeners cannot
+   * be removed when a system stops. {@code JvmNativeMemoryMetrics} reports only with
+   * {@code -XX:NativeMemoryTracking=summary}; TensorFlow's allocations are outside it either way
+   * (see process_resident_memory_bytes).
+   */
+  private static void registerJvm(PrometheusRegistry registry) {
+    JvmThreadsMetrics.builder().register(registry);
+    JvmBufferPoolMetrics.builder().register(registry);
+    JvmClassLoadingMetrics.builder().register(registry);
+    JvmCompilationMetrics.builder().register(registry);
+    JvmGarbageCollectorMetrics.builder().register(registry);
+    JvmMemoryMetrics.builder().register(registry);
+    JvmNativeMemoryMetrics.builder().register(registry);
+    JvmRuntimeInfoMetric.builder().register(registry);
+    ProcessMetrics.builder().register(registry);
   }
 
   /** The metrics of a process without an ActorSystem (tests, benchmarks); no cluster listener. */
