@@ -9,7 +9,7 @@ package dev.shardserve.metrics;
  * (exponential buckets, no bounds to choose), served in the protobuf format to a Prometheus that
  * asks for it; the classic buckets stay for everyone else.
  */
-public final class Buckets {
+final class Buckets {
   /** Request, queue and compute durations: 100 µs to 60 s. */
   static final double[] SECONDS = {
       0.0001, 0.00025, 0.0005, 0.00075,
@@ -27,8 +27,8 @@ public final class Buckets {
 
   private Buckets() {}
 
-  /** The inference duration bounds, for documentation and tests. */
-  public static double[] seconds() {
+  /** The inference duration bounds (a copy). */
+  static double[] seconds() {
     return SECONDS.clone();
   }
 }
