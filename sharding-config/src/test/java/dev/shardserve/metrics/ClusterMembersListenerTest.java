@@ -91,11 +91,15 @@ class ClusterMembersListenerTest {
     akka.actor.Address seed = Cluster.get(a).selfMember().address();
     Cluster.get(a).manager().tell(Join.create(seed));
     Cluster.get(b).manager().tell(Join.create(seed));
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertEquals(2.0, members(a, "up", "worker", "true")));
+    // Both must see the other Up: a Leave issued before the gossip converged can be lost.
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      assertEquals(2.0, members(a, "up", "worker", "true"));
+      assertEquals(MemberStatus.up(), Cluster.get(b).selfMember().status());
+    });
 
     akka.actor.Address leaving = Cluster.get(b).selfMember().address();
-    Cluster.get(b).manager().tell(Leave.create(leaving));
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+    Cluster.get(a).manager().tell(Leave.create(leaving));
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
       assertEquals(1.0, members(a, "up", "worker", "true"));
       assertTrue(messages().contains("event=node_left node=" + leaving + " roles=worker previous_status=exiting"),
           messages().toString());
