@@ -191,7 +191,6 @@ public final class ModelCatalogPublisher {
       return;
     }
     Map<String, Integer> served = served(desired, repository.models(), Workers.up(ctx.getSystem()));
-    ShardServeMetrics.get(ctx.getSystem()).replicas(hostedByModel(hosted), served);
     Set<String> models = new TreeSet<>(served.keySet());
     if (!models.equals(published)) {
       catalog.askUpdate(
@@ -204,15 +203,15 @@ public final class ModelCatalogPublisher {
     // passivated) is started again wherever sharding now places it. Not once this node is
     // leaving: the local region buffers messages for shards it no longer hosts, and a
     // buffered message holds its graceful shutdown (the handoff) until the phase times out.
-    if (leaving()) {
-      return;
-    }
-    ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
-    for (Map.Entry<String, Integer> e : served.entrySet()) {
-      for (int r = 0; r < e.getValue(); r++) {
-        sharding.entityRefFor(ModelProtocol.ENTITY_TYPE_KEY, EntityIds.of(e.getKey(), r))
-            .tell(new ModelProtocol.GetStatus(e.getKey(), VersionSelector.latest(), ignore));
+    if (!leaving()) {
+      ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
+      for (Map.Entry<String, Integer> e : served.entrySet()) {
+        for (int r = 0; r < e.getValue(); r++) {
+          sharding.entityRefFor(ModelProtocol.ENTITY_TYPE_KEY, EntityIds.of(e.getKey(), r))
+              .tell(new ModelProtocol.GetStatus(e.getKey(), VersionSelector.latest(), ignore));
+        }
       }
     }
+    ShardServeMetrics.get(ctx.getSystem()).replicas(hostedByModel(hosted), served);
   }
 }
