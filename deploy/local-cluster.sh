@@ -14,7 +14,9 @@
 #   HTTP_PORT     the gateway's inference port (default 8501)
 #   ADMIN_PORT    the gateway's admin port (default 8502)
 #   PORT_BASE     Artery port of the gateway (default 25520); node i uses PORT_BASE+i; management ports
-#                 are PORT_BASE+100 (gateway) and PORT_BASE+100+i; node admin ports PORT_BASE+200+i
+#                 are PORT_BASE+100 (gateway) and PORT_BASE+100+i; node admin ports PORT_BASE+200+i;
+#                 metrics listeners (GET /metrics) PORT_BASE+300 (gateway) and PORT_BASE+300+i
+#                 (deploy/prometheus/prometheus.yml scrapes these for the defaults)
 #   STATE_DIR     pid files (gateway.pid, node-1.pid, ...), logs and data (default target/local-cluster)
 #   NODE_HEAP     JVM options of a node (default -Xmx512m); GATEWAY_HEAP likewise (default -Xmx384m)
 #   JAR           the shardserve jar (default deploy/target/shardserve.jar, built if missing)
@@ -43,6 +45,7 @@ seeds="127.0.0.1:$PORT_BASE,127.0.0.1:$((PORT_BASE + 1))"
 pid_of() { cat "$STATE_DIR/$1.pid" 2>/dev/null || true; }
 running() { local p; p="$(pid_of "$1")"; [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 mgmt_port() { if [ "$1" = gateway ]; then echo $((PORT_BASE + 100)); else echo $((PORT_BASE + 100 + ${1#node-})); fi; }
+metrics_port() { if [ "$1" = gateway ]; then echo $((PORT_BASE + 300)); else echo $((PORT_BASE + 300 + ${1#node-})); fi; }
 ready() { curl -sf -o /dev/null "http://127.0.0.1:$(mgmt_port "$1")/ready"; }
 
 # wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.5 s until it succeeds or time is up
@@ -72,7 +75,8 @@ ensure_repo() {
 start_gateway() {
   running gateway && return 0
   local args=(gateway --seed "$seeds" --artery-port "$PORT_BASE" --port "$HTTP_PORT" --host 127.0.0.1
-    --admin-port "$ADMIN_PORT" --management-port "$(mgmt_port gateway)" --data-dir "$STATE_DIR/gateway-data")
+    --admin-port "$ADMIN_PORT" --management-port "$(mgmt_port gateway)" --metrics-port "$(metrics_port gateway)"
+    --metrics-host 127.0.0.1 --data-dir "$STATE_DIR/gateway-data")
   [ -n "${MODEL_CONFIG:-}" ] && args+=(--model-config "$MODEL_CONFIG")
   # shellcheck disable=SC2086
   nohup java $GATEWAY_HEAP -jar "$JAR" "${args[@]}" >>"$STATE_DIR/gateway.log" 2>&1 &
@@ -85,6 +89,7 @@ start_node() {
   # shellcheck disable=SC2086
   nohup java $NODE_HEAP -jar "$JAR" node --seed "$seeds" --artery-port $((PORT_BASE + i)) \
     --model-repo "$MODEL_REPO" --admin-port $((PORT_BASE + 200 + i)) --management-port "$(mgmt_port "$name")" \
+    --metrics-port "$(metrics_port "$name")" --metrics-host 127.0.0.1 \
     --data-dir "$STATE_DIR/$name-data" >>"$STATE_DIR/$name.log" 2>&1 &
   echo $! >"$STATE_DIR/$name.pid"
 }
@@ -118,7 +123,7 @@ case "$cmd" in
     for name in gateway $(for i in $(seq 1 "$NODES"); do echo "node-$i"; done); do
       if running "$name"; then
         if ready "$name"; then r=ready; else r="not ready"; fi
-        echo "$name pid $(pid_of "$name") running, $r (management :$(mgmt_port "$name"))"
+        echo "$name pid $(pid_of "$name") running, $r (management :$(mgmt_port "$name"), metrics :$(metrics_port "$name"))"
       else
         echo "$name not running"
       fi

@@ -5,6 +5,7 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Props;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.Entity;
+import dev.shardserve.metrics.ShardServeMetrics;
 import dev.shardserve.node.entity.ModelEntity;
 import dev.shardserve.node.inbox.NodeInbox;
 import dev.shardserve.node.repository.ModelCatalogPublisher;
@@ -25,6 +26,9 @@ public final class WorkerNode {
 
   /** Completes when this node's models are in the local catalog replica. */
   public static CompletionStage<Done> start(ActorSystem<?> system, NodeSettings settings) {
+    // Created here, before the region and the publisher start, so that its set-up (registry, JVM
+    // collectors, cluster listener) never runs inside the publisher's first publish.
+    ShardServeMetrics.get(system);
     String role = system.settings().config().getString("shardserve.sharding.worker-role");
     ClusterSharding.get(system).init(
         Entity.of(ModelProtocol.ENTITY_TYPE_KEY, ctx -> ModelEntity.create(ctx.getEntityId(), ctx.getShard(), settings))

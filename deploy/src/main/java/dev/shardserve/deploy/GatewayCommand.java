@@ -17,6 +17,7 @@ final class GatewayCommand implements Callable<Integer> {
   @Mixin HttpOptions http;
   @Mixin StateOptions state;
   @Mixin ManagementOptions management;
+  @Mixin MetricsOptions metrics;
 
   @Override
   public Integer call() {
@@ -25,7 +26,8 @@ final class GatewayCommand implements Callable<Integer> {
       http.validate();
       config = cluster.config("gateway", List.of("gateway")).withFallback(ConfigFactory.parseMap(http.config()))
           .withFallback(ConfigFactory.parseMap(state.config("gateway-" + cluster.arteryPort)))
-          .withFallback(ConfigFactory.parseMap(management.config()));
+          .withFallback(ConfigFactory.parseMap(management.config()))
+          .withFallback(ConfigFactory.parseMap(metrics.config()));
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;
@@ -34,6 +36,7 @@ final class GatewayCommand implements Callable<Integer> {
     return Processes.run("gateway", system, () -> {
       Processes.startManagement(system);
       cluster.startDiscovery(system);
+      Processes.startMetrics(system);
       Processes.seedDesiredState(system);
       Processes.await(Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())),
           "binding ports " + http.port + " and " + http.adminPort);

@@ -72,6 +72,18 @@ final class Processes {
     });
   }
 
+  /**
+   * Starts the metrics listener (GET /metrics) unless {@code shardserve.metrics.port} is -1, and
+   * the metrics extension with its cluster listener (member gauge, node join/leave lines). A port
+   * already in use is logged, not fatal: inference does not depend on it.
+   */
+  static void startMetrics(ActorSystem<?> system) {
+    dev.shardserve.metrics.ShardServeMetrics metrics = dev.shardserve.metrics.ShardServeMetrics.get(system);
+    if (metrics.settings().listenerEnabled()) {
+      dev.shardserve.gateway.metrics.MetricsListener.start(system, metrics.settings());
+    }
+  }
+
   static <T> T await(CompletionStage<T> stage, String what) {
     try {
       return stage.toCompletableFuture().get(120, TimeUnit.SECONDS);

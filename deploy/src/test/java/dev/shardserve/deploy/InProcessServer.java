@@ -20,6 +20,8 @@ final class InProcessServer implements AutoCloseable {
   final ActorSystem<Void> system;
   final int port;
   final int adminPort;
+  /** The metrics listener's port, or -1 when it was not started (only with shardserve.metrics.port in the config). */
+  final int metricsPort;
   final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   InProcessServer(Path repo, Map<String, Object> extraConfig) {
@@ -47,6 +49,23 @@ final class InProcessServer implements AutoCloseable {
         Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())), "bind");
     port = bindings.inference().localAddress().getPort();
     adminPort = bindings.admin().localAddress().getPort();
+    if (extraConfig.containsKey("shardserve.metrics.port")) {
+      dev.shardserve.metrics.ShardServeMetrics metrics = dev.shardserve.metrics.ShardServeMetrics.get(system);
+      metricsPort = Processes.await(dev.shardserve.gateway.metrics.MetricsListener.start(system, metrics.settings()),
+          "bind metrics").localAddress().getPort();
+    } else {
+      metricsPort = -1;
+    }
+  }
+
+  /** GET on the metrics listener. */
+  HttpResponse<String> metrics(String path, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + path))
+        .timeout(Duration.ofSeconds(60));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return client.send(b.GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 
   URI uri(String path) {

@@ -53,11 +53,12 @@ class NodeGatewayIT {
         + repo.resolve("half_plus_two") + "' } }");
     processes.add(start("node", "node", "--seed", seed, "--artery-port", Integer.toString(nodeArtery),
         "--model-repo", repo.toString(), "--data-dir", dir.resolve("node-data").toString(),
-        "--admin-port", Integer.toString(freePort()), "--management-port", Integer.toString(freePort())));
+        "--admin-port", Integer.toString(freePort()), "--management-port", Integer.toString(freePort()),
+        "--metrics-port", "0", "--metrics-host", "127.0.0.1"));
     processes.add(start("gateway", "gateway", "--seed", seed, "--artery-port", Integer.toString(gatewayArtery),
         "--port", Integer.toString(httpPort), "--host", "127.0.0.1", "--admin-port", Integer.toString(adminPort),
         "--data-dir", dir.resolve("gateway-data").toString(), "--model-config", config.toString(),
-        "--management-port", Integer.toString(freePort())));
+        "--management-port", Integer.toString(freePort()), "--metrics-port", "0", "--metrics-host", "127.0.0.1"));
     // The gateway answers once it has joined and the node's model catalog has reached it.
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
         .until(() -> predict("{\"instances\": [1.0]}").statusCode() == 200);

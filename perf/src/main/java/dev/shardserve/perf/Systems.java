@@ -59,6 +59,7 @@ final class Systems {
     int port = ServerProcess.freePort();
     ServerProcess p = ServerProcess.start(jar, List.of("-Xmx1g"), List.of("standalone", "--host", "127.0.0.1",
         "--port", Integer.toString(port), "--admin-port", "0", "--model-repo", repo.toString(),
+        "--metrics-port", "0", "--metrics-host", "127.0.0.1",
         "--data-dir", fresh("standalone-data").toString()), port, work.resolve("standalone.log"));
     return ready("shardserve standalone", List.of(p), p, port, probe);
   }
@@ -74,6 +75,7 @@ final class Systems {
           "--artery-port", Integer.toString(gatewayArtery), "--host", "127.0.0.1", "--port", Integer.toString(port),
           "--admin-port", Integer.toString(ServerProcess.freePort()),
           "--management-port", Integer.toString(ServerProcess.freePort()),
+          "--metrics-port", "0", "--metrics-host", "127.0.0.1",
           "--data-dir", fresh("gateway-data").toString()), port, work.resolve("cluster-gateway.log"));
       all.add(gateway);
       for (int i = 1; i <= 2; i++) {
@@ -81,6 +83,7 @@ final class Systems {
             "--artery-port", Integer.toString(ServerProcess.freePort()), "--model-repo", repo.toString(),
             "--admin-port", Integer.toString(ServerProcess.freePort()),
             "--management-port", Integer.toString(ServerProcess.freePort()),
+            "--metrics-port", "0", "--metrics-host", "127.0.0.1",
             "--data-dir", fresh("node-" + i + "-data").toString()), -1, work.resolve("cluster-node-" + i + ".log")));
       }
       return ready("shardserve gateway + 2 nodes", all, gateway, port, probe);

@@ -17,6 +17,7 @@ import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.typed.Cluster;
 import dev.shardserve.desired.DesiredState;
 import dev.shardserve.desired.ModelSpec;
+import dev.shardserve.metrics.ShardServeMetrics;
 import dev.shardserve.protocol.ModelCatalog;
 import dev.shardserve.protocol.ModelCatalog.NodeModels;
 import dev.shardserve.protocol.ModelProtocol;
@@ -172,6 +173,19 @@ public final class ModelCatalogPublisher {
     return out;
   }
 
+  /** Replicas hosted here per model, from the shard ids ({@code model#replica}) of the local region. */
+  static Map<String, Integer> hostedByModel(Set<String> shardIds) {
+    Map<String, Integer> out = new TreeMap<>();
+    for (String id : shardIds) {
+      try {
+        out.merge(EntityIds.model(id), 1, Integer::sum);
+      } catch (IllegalArgumentException e) {
+        // not a replica's shard: not counted
+      }
+    }
+    return out;
+  }
+
   private void publish() {
     if (desired == null) {
       return;
@@ -189,15 +203,15 @@ public final class ModelCatalogPublisher {
     // passivated) is started again wherever sharding now places it. Not once this node is
     // leaving: the local region buffers messages for shards it no longer hosts, and a
     // buffered message holds its graceful shutdown (the handoff) until the phase times out.
-    if (leaving()) {
-      return;
-    }
-    ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
-    for (Map.Entry<String, Integer> e : served.entrySet()) {
-      for (int r = 0; r < e.getValue(); r++) {
-        sharding.entityRefFor(ModelProtocol.ENTITY_TYPE_KEY, EntityIds.of(e.getKey(), r))
-            .tell(new ModelProtocol.GetStatus(e.getKey(), VersionSelector.latest(), ignore));
+    if (!leaving()) {
+      ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
+      for (Map.Entry<String, Integer> e : served.entrySet()) {
+        for (int r = 0; r < e.getValue(); r++) {
+          sharding.entityRefFor(ModelProtocol.ENTITY_TYPE_KEY, EntityIds.of(e.getKey(), r))
+              .tell(new ModelProtocol.GetStatus(e.getKey(), VersionSelector.latest(), ignore));
+        }
       }
     }
+    ShardServeMetrics.get(ctx.getSystem()).replicas(hostedByModel(hosted), served);
   }
 }
