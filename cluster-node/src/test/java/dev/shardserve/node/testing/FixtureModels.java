@@ -70,6 +70,18 @@ public final class FixtureModels {
     });
   }
 
+  /**
+   * An answer much larger than its request: {@code y} (float [-1]) is {@code x} (float [-1])
+   * tiled 2,000 times. For frame-limit tests.
+   */
+  public static void writeTile(Path versionDir) {
+    export(versionDir, (tf, g) -> {
+      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
+      return Signature.builder().key("serving_default").methodName("tensorflow/serving/predict")
+          .input("x", x).output("y", tf.withName("y").tile(x, tf.constant(new int[] {2000}))).build();
+    });
+  }
+
   private static void export(Path versionDir, BiFunction<Ops, Graph, Signature> build) {
     try {
       Files.createDirectories(versionDir.getParent());
