@@ -20,6 +20,8 @@ final class InProcessServer implements AutoCloseable {
   final ActorSystem<Void> system;
   final int port;
   final int adminPort;
+  /** The gRPC listener's port, or -1 when turned off. */
+  final int grpcPort;
   final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   InProcessServer(Path repo, Map<String, Object> extraConfig) {
@@ -34,6 +36,8 @@ final class InProcessServer implements AutoCloseable {
         "shardserve.node.model-repository", repo.toAbsolutePath().toString(),
         "shardserve.gateway.host", "127.0.0.1",
         "shardserve.gateway.port", 0,
+        "shardserve.gateway.grpc.port", 0,
+        "shardserve.gateway.grpc.host", "127.0.0.1",
         "shardserve.gateway.admin-port", 0,
         "shardserve.node.repository-poll-interval", "200ms"));
     config.putAll(extraConfig);
@@ -47,6 +51,7 @@ final class InProcessServer implements AutoCloseable {
         Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())), "bind");
     port = bindings.inference().localAddress().getPort();
     adminPort = bindings.admin().localAddress().getPort();
+    grpcPort = bindings.grpc() == null ? -1 : bindings.grpc().port();
   }
 
   URI uri(String path) {

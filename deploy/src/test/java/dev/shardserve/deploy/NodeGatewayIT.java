@@ -56,6 +56,7 @@ class NodeGatewayIT {
         "--admin-port", Integer.toString(freePort()), "--management-port", Integer.toString(freePort())));
     processes.add(start("gateway", "gateway", "--seed", seed, "--artery-port", Integer.toString(gatewayArtery),
         "--port", Integer.toString(httpPort), "--host", "127.0.0.1", "--admin-port", Integer.toString(adminPort),
+        "--grpc-port", "0",
         "--data-dir", dir.resolve("gateway-data").toString(), "--model-config", config.toString(),
         "--management-port", Integer.toString(freePort())));
     // The gateway answers once it has joined and the node's model catalog has reached it.
