@@ -65,7 +65,6 @@ public final class GrpcServer {
     this.server = server;
     this.services = services;
     this.health = services.health;
-    this.health = health;
     this.pool = pool;
     this.drain = drain;
   }
