@@ -20,6 +20,7 @@ final class InProcessServer implements AutoCloseable {
   final ActorSystem<Void> system;
   final int port;
   final int adminPort;
+  final Gateway.Bindings bindings;
   /** The gRPC listener's port, or -1 when turned off. */
   final int grpcPort;
   final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -47,11 +48,16 @@ final class InProcessServer implements AutoCloseable {
     if (worker) {
       Processes.await(WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())), "catalog");
     }
-    Gateway.Bindings bindings = Processes.await(
+    bindings = Processes.await(
         Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())), "bind");
     port = bindings.inference().localAddress().getPort();
     adminPort = bindings.admin().localAddress().getPort();
     grpcPort = bindings.grpc() == null ? -1 : bindings.grpc().port();
+  }
+
+  /** The gRPC services of this server's gateway, to mount on an in-process gRPC server. */
+  dev.shardserve.gateway.grpc.GrpcServer.Services grpcServices() {
+    return bindings.grpc().services();
   }
 
   URI uri(String path) {
