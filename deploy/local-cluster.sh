@@ -13,6 +13,7 @@
 #   MODEL_CONFIG  model config file for the gateway (optional)
 #   HTTP_PORT     the gateway's inference port (default 8501)
 #   ADMIN_PORT    the gateway's admin port (default 8502)
+#   GRPC_PORT     the gateway's gRPC port (default 8500; -1 turns gRPC off)
 #   PORT_BASE     Artery port of the gateway (default 25520); node i uses PORT_BASE+i; management ports
 #                 are PORT_BASE+100 (gateway) and PORT_BASE+100+i; node admin ports PORT_BASE+200+i;
 #                 metrics listeners (GET /metrics) PORT_BASE+300 (gateway) and PORT_BASE+300+i
@@ -26,6 +27,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 NODES="${NODES:-3}"
 HTTP_PORT="${HTTP_PORT:-8501}"
 ADMIN_PORT="${ADMIN_PORT:-8502}"
+GRPC_PORT="${GRPC_PORT:-8500}"
 PORT_BASE="${PORT_BASE:-25520}"
 STATE_DIR="${STATE_DIR:-$here/target/local-cluster}"
 MODEL_REPO="${MODEL_REPO:-$STATE_DIR/models}"
@@ -38,6 +40,9 @@ die() { echo "local-cluster: $*" >&2; exit 1; }
 [[ "$NODES" =~ ^[1-9][0-9]*$ ]] || die "NODES must be a positive number, was '$NODES'"
 for v in HTTP_PORT ADMIN_PORT PORT_BASE; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a port number, was '${!v}'"
+done
+for v in GRPC_PORT; do
+  [[ "${!v}" =~ ^(-1|[0-9]+)$ ]] || die "$v must be a port number or -1 (off), was '${!v}'"
 done
 
 seeds="127.0.0.1:$PORT_BASE,127.0.0.1:$((PORT_BASE + 1))"
@@ -75,6 +80,7 @@ ensure_repo() {
 start_gateway() {
   running gateway && return 0
   local args=(gateway --seed "$seeds" --artery-port "$PORT_BASE" --port "$HTTP_PORT" --host 127.0.0.1
+    --grpc-port "$GRPC_PORT" --grpc-host 127.0.0.1
     --admin-port "$ADMIN_PORT" --management-port "$(mgmt_port gateway)" --metrics-port "$(metrics_port gateway)"
     --metrics-host 127.0.0.1 --data-dir "$STATE_DIR/gateway-data")
   [ -n "${MODEL_CONFIG:-}" ] && args+=(--model-config "$MODEL_CONFIG")
@@ -117,7 +123,7 @@ case "$cmd" in
     for i in $(seq 1 "$NODES"); do wait_for 180 "node-$i to be ready" ready "node-$i"; done
     wait_for 120 "the gateway to answer on port $HTTP_PORT" \
       bash -c "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$HTTP_PORT/v1/models/half_plus_two | grep -qv '^000$'"
-    echo "local cluster up: gateway http://127.0.0.1:$HTTP_PORT (admin $ADMIN_PORT), $NODES nodes, state in $STATE_DIR"
+    echo "local cluster up: gateway http://127.0.0.1:$HTTP_PORT (gRPC $GRPC_PORT, admin $ADMIN_PORT), $NODES nodes, state in $STATE_DIR"
     ;;
   status)
     for name in gateway $(for i in $(seq 1 "$NODES"); do echo "node-$i"; done); do

@@ -6,7 +6,7 @@ import java.util.HashMap;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
-/** Options of the processes that serve the inference HTTP API and the cluster-wide admin API. */
+/** Options of the processes that serve the inference APIs (HTTP and gRPC) and the cluster-wide admin API. */
 final class HttpOptions {
   @Option(names = "--port", defaultValue = "${env:SHARDSERVE_PORT:-8501}",
       description = "Inference HTTP port (env SHARDSERVE_PORT; default ${DEFAULT-VALUE}).")
@@ -15,6 +15,22 @@ final class HttpOptions {
   @Option(names = "--host", defaultValue = "${env:SHARDSERVE_HOST:-0.0.0.0}",
       description = "Interface the inference listener binds (env SHARDSERVE_HOST; default ${DEFAULT-VALUE}).")
   String host;
+
+  @Option(names = "--grpc-port", defaultValue = "${env:SHARDSERVE_GRPC_PORT:-8500}",
+      description = "gRPC port: TF Serving's PredictionService and ModelService, KServe's GRPCInferenceService, "
+          + "health, reflection (env SHARDSERVE_GRPC_PORT; default ${DEFAULT-VALUE}; 0 picks a free one, -1 turns "
+          + "gRPC off). Plaintext unless TLS is configured.")
+  int grpcPort;
+
+  @Option(names = "--grpc-host", defaultValue = "${env:SHARDSERVE_GRPC_HOST:-0.0.0.0}",
+      description = "Interface the gRPC listener binds (env SHARDSERVE_GRPC_HOST; default ${DEFAULT-VALUE}).")
+  String grpcHost;
+
+  @Option(names = "--grpc-max-message-bytes", defaultValue = "${env:SHARDSERVE_GRPC_MAX_MESSAGE_BYTES:-33554432}",
+      description = "Largest gRPC request message, and KServe v2 binary REST body, in bytes (env "
+          + "SHARDSERVE_GRPC_MAX_MESSAGE_BYTES; default ${DEFAULT-VALUE} = 32 MiB); larger gRPC requests end with "
+          + "RESOURCE_EXHAUSTED. Config key shardserve.gateway.max-binary-bytes.")
+  long grpcMaxMessageBytes;
 
   @Option(names = "--admin-port", defaultValue = "${env:SHARDSERVE_ADMIN_PORT:-8502}",
       description = "Admin API port (env SHARDSERVE_ADMIN_PORT; default ${DEFAULT-VALUE}; 0 picks a free one).")
@@ -36,6 +52,13 @@ final class HttpOptions {
     if (modelConfig != null) {
       ModelConfigFile.read(modelConfig);
     }
+    if (grpcPort < -1 || grpcPort > 65535) {
+      throw new IllegalArgumentException("--grpc-port must be -1 (off) or 0-65535, was " + grpcPort);
+    }
+    if (grpcMaxMessageBytes < 1024 || grpcMaxMessageBytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("--grpc-max-message-bytes must be between 1024 and " + Integer.MAX_VALUE
+          + ", was " + grpcMaxMessageBytes);
+    }
     if (adminPort < 0 || adminPort > 65535) {
       throw new IllegalArgumentException("--admin-port must be 0-65535, was " + adminPort);
     }
@@ -46,6 +69,9 @@ final class HttpOptions {
     c.put("shardserve.gateway.host", host);
     c.put("shardserve.gateway.port", port);
     c.put("shardserve.gateway.admin-host", adminHost);
+    c.put("shardserve.gateway.grpc.port", grpcPort);
+    c.put("shardserve.gateway.grpc.host", grpcHost);
+    c.put("shardserve.gateway.max-binary-bytes", grpcMaxMessageBytes);
     c.put("shardserve.gateway.admin-port", adminPort);
     if (modelConfig != null) {
       c.put("shardserve.model-config", modelConfig.toAbsolutePath().toString());

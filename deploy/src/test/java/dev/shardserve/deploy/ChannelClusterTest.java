@@ -63,7 +63,8 @@ class ChannelClusterTest {
         "shardserve.node.repository-poll-interval", "200ms",
         "shardserve.gateway.host", "127.0.0.1",
         "shardserve.gateway.port", 0,
-        "shardserve.gateway.admin-port", 0));
+        "shardserve.gateway.admin-port", 0,
+        "shardserve.gateway.grpc.port", -1));
     return c;
   }
 

@@ -106,6 +106,7 @@ class ClusterFailoverIT {
         "PORT_BASE", Integer.toString(portBase),
         "HTTP_PORT", Integer.toString(httpPort),
         "ADMIN_PORT", Integer.toString(adminPort),
+        "GRPC_PORT", "0",
         "STATE_DIR", dir.resolve("cluster").toString(),
         "MODEL_CONFIG", config.toString(),
         "NODE_HEAP", "-Xmx384m",

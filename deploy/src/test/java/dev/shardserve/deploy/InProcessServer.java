@@ -22,6 +22,9 @@ final class InProcessServer implements AutoCloseable {
   final int adminPort;
   /** The metrics listener's port, or -1 when it was not started (only with shardserve.metrics.port in the config). */
   final int metricsPort;
+  final Gateway.Bindings bindings;
+  /** The gRPC listener's port, or -1 when turned off. */
+  final int grpcPort;
   final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   InProcessServer(Path repo, Map<String, Object> extraConfig) {
@@ -36,6 +39,8 @@ final class InProcessServer implements AutoCloseable {
         "shardserve.node.model-repository", repo.toAbsolutePath().toString(),
         "shardserve.gateway.host", "127.0.0.1",
         "shardserve.gateway.port", 0,
+        "shardserve.gateway.grpc.port", 0,
+        "shardserve.gateway.grpc.host", "127.0.0.1",
         "shardserve.gateway.admin-port", 0,
         "shardserve.node.repository-poll-interval", "200ms"));
     config.putAll(extraConfig);
@@ -45,7 +50,7 @@ final class InProcessServer implements AutoCloseable {
     if (worker) {
       Processes.await(WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())), "catalog");
     }
-    Gateway.Bindings bindings = Processes.await(
+    bindings = Processes.await(
         Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())), "bind");
     port = bindings.inference().localAddress().getPort();
     adminPort = bindings.admin().localAddress().getPort();
@@ -56,6 +61,12 @@ final class InProcessServer implements AutoCloseable {
     } else {
       metricsPort = -1;
     }
+    grpcPort = bindings.grpc() == null ? -1 : bindings.grpc().port();
+  }
+
+  /** The gRPC services of this server's gateway, to mount on an in-process gRPC server. */
+  dev.shardserve.gateway.grpc.GrpcServer.Services grpcServices() {
+    return bindings.grpc().services();
   }
 
   /** GET on the metrics listener. */

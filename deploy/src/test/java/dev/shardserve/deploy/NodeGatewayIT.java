@@ -57,6 +57,7 @@ class NodeGatewayIT {
         "--metrics-port", "0", "--metrics-host", "127.0.0.1"));
     processes.add(start("gateway", "gateway", "--seed", seed, "--artery-port", Integer.toString(gatewayArtery),
         "--port", Integer.toString(httpPort), "--host", "127.0.0.1", "--admin-port", Integer.toString(adminPort),
+        "--grpc-port", "0",
         "--data-dir", dir.resolve("gateway-data").toString(), "--model-config", config.toString(),
         "--management-port", Integer.toString(freePort()), "--metrics-port", "0", "--metrics-host", "127.0.0.1"));
     // The gateway answers once it has joined and the node's model catalog has reached it.

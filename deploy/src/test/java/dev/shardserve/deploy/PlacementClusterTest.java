@@ -55,6 +55,7 @@ class PlacementClusterTest {
         "shardserve.node.capacity.cpu-slots", cpuSlots,
         "shardserve.gateway.host", "127.0.0.1",
         "shardserve.gateway.port", 0,
+        "shardserve.gateway.grpc.port", 0,
         "shardserve.gateway.admin-port", 0));
     ActorSystem<Void> s = Processes.system(ConfigFactory.parseMap(c));
     systems.add(s);

@@ -14,10 +14,15 @@ import dev.shardserve.desired.ModelConfigSource;
 import dev.shardserve.gateway.admin.AdminApi;
 import dev.shardserve.gateway.admission.Admission;
 import dev.shardserve.gateway.errors.HttpErrors;
+import dev.shardserve.gateway.grpc.GrpcServer;
+import dev.shardserve.gateway.grpc.GrpcSettings;
 import dev.shardserve.gateway.routing.ModelRouter;
 import dev.shardserve.gateway.tfserving.TfServingApi;
 import dev.shardserve.protocol.ErrorCode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -25,7 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts the front door of a process: the route to model shards (a sharding proxy where this
- * node hosts no models), the inference HTTP listener and the admin listener (its own port,
+ * node hosts no models), the inference HTTP listener, the gRPC listener (TF Serving's and
+ * KServe's services on the same router and admission) and the admin listener (its own port,
  * loopback by default). The binding is unbound in Coordinated
  * Shutdown, letting requests in flight finish; a failed bind terminates the system.
  */
@@ -34,8 +40,8 @@ public final class Gateway {
 
   private Gateway() {}
 
-  /** The two listeners of a gateway: inference (TF Serving REST) and admin. */
-  public record Bindings(ServerBinding inference, ServerBinding admin) {}
+  /** The listeners of a gateway: inference (TF Serving REST), admin, and gRPC (null when turned off). */
+  public record Bindings(ServerBinding inference, ServerBinding admin, GrpcServer grpc) {}
 
   public static CompletionStage<Bindings> start(ActorSystem<?> system, GatewaySettings settings) {
     ModelRouter router = ModelRouter.start(system);
@@ -43,7 +49,9 @@ public final class Gateway {
     Admission admission = new Admission(Admission.Settings.fromConfig(
         system.settings().config().getConfig("shardserve.gateway.admission")), System::nanoTime);
     TfServingApi tfServing = new TfServingApi(router, admission, settings, materializer);
-    AdminApi admin = new AdminApi(router, new DesiredStateStore(system, settings.controlTimeout()),
+    DesiredStateStore store = new DesiredStateStore(system, settings.controlTimeout());
+    GrpcServer grpc = startGrpc(system, router, admission, settings, store);
+    AdminApi admin = new AdminApi(router, store,
         ModelConfigSource.of(system.settings().config(), System.getenv()), settings.controlTimeout(), materializer);
     ServerSettings server = ServerSettings.create(system.classicSystem())
         .withParserSettings(ParserSettings.forServer(system).withMaxContentLength(settings.maxRequestBytes()));
@@ -51,7 +59,28 @@ public final class Gateway {
         settings.port(), server, request -> handle(tfServing::handle, materializer, request, "/v1/"));
     CompletionStage<ServerBinding> adminBinding = bind(system, "admin API", settings.adminHost(),
         settings.adminPort(), server, request -> handle(admin::handle, materializer, request, "/admin/"));
-    return inference.thenCombine(adminBinding, Bindings::new);
+    return inference.thenCombine(adminBinding, (i, a) -> new Bindings(i, a, grpc));
+  }
+
+  /**
+   * The gRPC listener on the same router and admission as REST, or null when
+   * {@code shardserve.gateway.grpc.port} is -1. A port that cannot be bound terminates the system.
+   * Hook for authentication and TLS (the security package): the interceptor list given here.
+   */
+  private static GrpcServer startGrpc(ActorSystem<?> system, ModelRouter router, Admission admission,
+      GatewaySettings settings, DesiredStateStore store) {
+    GrpcSettings grpc = GrpcSettings.fromConfig(system.settings().config());
+    if (!grpc.enabled()) {
+      log.info("gRPC is off (shardserve.gateway.grpc.port = -1)");
+      return null;
+    }
+    try {
+      return GrpcServer.start(system, router, admission, settings, grpc, store, List.of());
+    } catch (IOException e) {
+      log.error("cannot bind gRPC to {}:{}: {}", grpc.host(), grpc.port(), e.toString());
+      system.terminate();
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String what, String host, int port,

@@ -106,6 +106,7 @@ final class BatchingBenchmark {
     jvm.addAll(s.serverOpts());
     ServerProcess server = ServerProcess.start(s.jar(), jvm,
         List.of("standalone", "--host", "127.0.0.1", "--port", Integer.toString(port), "--admin-port", "0",
+            "--grpc-port", "-1",
             "--model-repo", repo.toString(), "--model-config", config.toString(),
             "--metrics-port", "0", "--metrics-host", "127.0.0.1",
             "--data-dir", work.resolve("data-" + name + "-" + System.nanoTime()).toString()),

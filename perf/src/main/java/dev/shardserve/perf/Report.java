@@ -116,6 +116,8 @@ final class Report {
       out.add(missing("32 rows per request", "MLP, 32 rows per request, standalone and naive server"));
     }
 
+    out.addAll(grpcRatios(r, mlp));
+
     Results.Point crowd = r.crowds.get(Suite.STANDALONE);
     Optional<Results.Point> sat = r.saturated(Suite.STANDALONE, mlp, 1);
     if (crowd != null && sat.isPresent()) {
@@ -183,6 +185,42 @@ final class Report {
             + "server's %.1f µs of CPU per row; without it the same CPU would serve about %.0f rows/s, %.0f%% of "
             + "the gap to the ceiling.", decode, 100 * decode / cpuPerRow, cpuPerRow, withoutJson,
         gap > 0 ? 100 * (withoutJson - wide.rowsPerSecond()) / gap : Double.NaN);
+  }
+
+  /**
+   * The gRPC goals: at 32 rows, server CPU per row <= 1.25x TensorFlow's own CPU per row at batch
+   * 32 (the in-process ceiling); at 1 row, server CPU per request <= the REST JSON path's.
+   */
+  static List<Ratio> grpcRatios(Results r, String mlp) {
+    List<Ratio> out = new ArrayList<>();
+    Results.Ceiling ceiling = r.ceilings.get(mlp);
+    Optional<Results.CeilingPoint> tf32 = ceiling == null ? Optional.empty()
+        : ceiling.points().stream().filter(p -> p.batch() == 32).findFirst();
+    int c = r.plan.ratioClients();
+    Optional<Results.Point> rest = r.closed(Suite.STANDALONE, mlp, 1, c);
+    for (String system : List.of(Suite.GRPC_PREDICT, Suite.GRPC_PREDICT_CONTENT, Suite.GRPC_INFER)) {
+      Optional<Results.Point> wide = r.saturated(system, mlp, 32);
+      if (wide.isPresent() && tf32.isPresent() && wide.get().load().count(200) > 0) {
+        double v = wide.get().cpuMicrosPerRequest() / 32 / tf32.get().cpuMicrosPerRow();
+        out.add(new Ratio("gRPC CPU per row, 32 rows", system + " ÷ TensorFlow in-process at batch 32, CPU µs per row, "
+            + "MLP", v, "×", "≤ 1.25×", v <= 1.25, f("%.1f ÷ %.1f µs/row (%d clients, %.0f rows/s)",
+            wide.get().cpuMicrosPerRequest() / 32, tf32.get().cpuMicrosPerRow(), wide.get().clients(),
+            wide.get().rowsPerSecond())));
+      } else {
+        out.add(missing("gRPC CPU per row, 32 rows", system + ", MLP, 32 rows, and the ceiling at batch 32"));
+      }
+      Optional<Results.Point> one = r.closed(system, mlp, 1, c);
+      if (one.isPresent() && rest.isPresent() && one.get().load().count(200) > 0 && rest.get().load().count(200) > 0) {
+        double v = one.get().cpuMicrosPerRequest() / rest.get().cpuMicrosPerRequest();
+        out.add(new Ratio("gRPC CPU per request, 1 row", system + " ÷ REST JSON, server CPU µs per answer, MLP, 1 row, "
+            + c + " clients", v, "×", "≤ 1×", v <= 1.0, f("%.0f ÷ %.0f µs (%.0f vs %.0f answers/s)",
+            one.get().cpuMicrosPerRequest(), rest.get().cpuMicrosPerRequest(), one.get().requestsPerSecond(),
+            rest.get().requestsPerSecond())));
+      } else {
+        out.add(missing("gRPC CPU per request, 1 row", system + " and REST, MLP, 1 row, " + c + " clients"));
+      }
+    }
+    return out;
   }
 
   private static Ratio ratio(String name, String scenario, Optional<Results.Point> a, Optional<Results.Point> b,

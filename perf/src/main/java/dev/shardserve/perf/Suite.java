@@ -23,6 +23,9 @@ final class Suite {
   static final String NAIVE = "naive server";
   static final String NAIVE_DEFAULT = "naive server (TF default threads)";
   static final String CONSTANT = "bare Akka HTTP route";
+  static final String GRPC_PREDICT = "shardserve standalone, gRPC Predict (tensor_content in, typed out)";
+  static final String GRPC_PREDICT_CONTENT = "shardserve standalone, gRPC Predict (tensor_content in and out)";
+  static final String GRPC_INFER = "shardserve standalone, KServe gRPC ModelInfer (raw in and out)";
   static final String HALF_PLUS_TWO = "half_plus_two";
   static final String MLP = "mlp";
   static final int MLP_WIDTH = 784;
@@ -83,7 +86,12 @@ final class Suite {
       crowd(s, mlp);
       overload(s, hpt);
       overload(s, mlp);
+      grpcRuns(s, GrpcLoad.Api.PREDICT_TENSOR_CONTENT, GRPC_PREDICT);
+      grpcRuns(s, GrpcLoad.Api.MODEL_INFER_RAW, GRPC_INFER);
     });
+    measure(GRPC_PREDICT_CONTENT, () -> systems.standalone(mlp.request(), GRPC_PREDICT_CONTENT,
+        List.of("-Dshardserve.gateway.grpc.tensor-content-outputs=on")),
+        s -> grpcRuns(s, GrpcLoad.Api.PREDICT_TENSOR_CONTENT, GRPC_PREDICT_CONTENT));
     if (plan.cluster()) {
       measure(CLUSTER, () -> systems.cluster(mlp.request()), s -> {
         closedRuns(s, hpt, plan.baselineClients());
@@ -109,6 +117,64 @@ final class Suite {
       log(String.format(Locale.ROOT, "%s answered %.2f s after its start", name, s.coldStartSeconds()));
       runs.run(s);
     } catch (IOException | RuntimeException e) {
+      results.failures.add(name + ": " + e.getMessage());
+      log(name + " FAILED: " + e);
+    }
+  }
+
+  /**
+   * The gRPC scenarios on MLP: 1 row at the ratio's client count (64 in full) and 32 rows per
+   * request at the efficiency runs' counts, each load generator in its own JVM on one thread.
+   */
+  private void grpcRuns(Systems.Running s, GrpcLoad.Api api, String system) throws InterruptedException {
+    grpcPoint(s, api, system, 1, plan.ratioClients());
+    for (int c : plan.wideClients()) {
+      grpcPoint(s, api, system, 32, c);
+    }
+  }
+
+  private void grpcPoint(Systems.Running s, GrpcLoad.Api api, String system, int rows, int clients)
+      throws InterruptedException {
+    Workload w = new Workload(MLP, rows, new byte[0]);
+    String name = system + ", " + w.label() + ", " + clients + " clients";
+    Path log = work.resolve("grpc-load-" + api + "-" + rows + "-" + clients + ".log");
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+        "-XX:ActiveProcessorCount=1", "-cp", jar + java.io.File.pathSeparator + perfJar,
+        "dev.shardserve.perf.GrpcLoad", api.name(), Integer.toString(s.grpcPort()), MLP, "x",
+        Integer.toString(rows), Integer.toString(MLP_WIDTH), Integer.toString(clients),
+        Double.toString(plan.warmupSeconds()), Double.toString(plan.windowSeconds()));
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      double[] cpu = new double[2];
+      long rss = 0;
+      String result = null;
+      StringBuilder out = new StringBuilder();
+      try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+          java.nio.charset.StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          out.append(line).append('\n');
+          if (line.equals("window opened")) {
+            cpu[0] = s.cpuSeconds();
+          } else if (line.equals("window closed")) {
+            cpu[1] = s.cpuSeconds();
+            rss = s.rssKb();
+          } else if (line.startsWith("result ")) {
+            result = line;
+          }
+        }
+      }
+      p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+      Files.writeString(log, out);
+      if (result == null) {
+        throw new IOException("the gRPC load generator printed no result; see " + log);
+      }
+      LoadResult lr = GrpcLoad.parse(name, plan.windowSeconds(), result);
+      Results.Point pt = new Results.Point(system, w, clients, 0, lr, cpu[1] - cpu[0], rss);
+      results.points.add(pt);
+      log(String.format(Locale.ROOT, "%s: %.0f/s, %.0f rows/s, p50 %.2f ms, p99 %.2f ms, CPU %.0f µs/request "
+          + "(%.1f µs/row), %s", name, pt.requestsPerSecond(), pt.rowsPerSecond(), pt.ms(50), pt.ms(99),
+          pt.cpuMicrosPerRequest(), pt.cpuMicrosPerRequest() / rows, lr.statuses()));
+    } catch (IOException | java.util.zip.DataFormatException | RuntimeException e) {
       results.failures.add(name + ": " + e.getMessage());
       log(name + " FAILED: " + e);
     }

@@ -11,7 +11,7 @@ import java.util.List;
  */
 final class Systems {
   /** One system, running: its processes (whose CPU and memory are summed) and the port clients use. */
-  record Running(String name, List<ServerProcess> processes, int port, double coldStartSeconds)
+  record Running(String name, List<ServerProcess> processes, int port, double coldStartSeconds, int grpcPort)
       implements AutoCloseable {
     double cpuSeconds() {
       return processes.stream().mapToDouble(ServerProcess::cpuSeconds).sum();
@@ -54,14 +54,26 @@ final class Systems {
     return classpath;
   }
 
-  /** shardserve {@code standalone}: one JVM, the gateway and a worker node in it. */
+  /** shardserve {@code standalone}: one JVM, the gateway and a worker node in it (gRPC on its own free port). */
   Running standalone(RawHttp.Request probe) throws IOException, InterruptedException {
+    return standalone(probe, "shardserve standalone", List.of());
+  }
+
+  /** {@code standalone} named {@code name}, with {@code jvmOptions} (e.g. a -D setting) added. */
+  Running standalone(RawHttp.Request probe, String name, List<String> jvmOptions)
+      throws IOException, InterruptedException {
     int port = ServerProcess.freePort();
-    ServerProcess p = ServerProcess.start(jar, List.of("-Xmx1g"), List.of("standalone", "--host", "127.0.0.1",
+    int grpc = ServerProcess.freePort();
+    List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
+    jvm.addAll(jvmOptions);
+    ServerProcess p = ServerProcess.start(jar, jvm, List.of("standalone", "--host", "127.0.0.1",
         "--port", Integer.toString(port), "--admin-port", "0", "--model-repo", repo.toString(),
         "--metrics-port", "0", "--metrics-host", "127.0.0.1",
-        "--data-dir", fresh("standalone-data").toString()), port, work.resolve("standalone.log"));
-    return ready("shardserve standalone", List.of(p), p, port, probe);
+        "--grpc-host", "127.0.0.1", "--grpc-port", Integer.toString(grpc),
+        "--data-dir", fresh("standalone-data").toString()), port,
+        work.resolve(name.replaceAll("[^A-Za-z0-9]+", "-") + ".log"));
+    Running r = ready(name, List.of(p), p, port, probe);
+    return new Running(r.name(), r.processes(), r.port(), r.coldStartSeconds(), grpc);
   }
 
   /** shardserve as a cluster on this machine: one gateway and two worker nodes, each its own JVM. */
@@ -73,6 +85,7 @@ final class Systems {
     try {
       ServerProcess gateway = ServerProcess.start(jar, List.of("-Xmx384m"), List.of("gateway", "--seed", seed,
           "--artery-port", Integer.toString(gatewayArtery), "--host", "127.0.0.1", "--port", Integer.toString(port),
+          "--grpc-port", "-1",
           "--admin-port", Integer.toString(ServerProcess.freePort()),
           "--management-port", Integer.toString(ServerProcess.freePort()),
           "--metrics-port", "0", "--metrics-host", "127.0.0.1",
@@ -123,7 +136,7 @@ final class Systems {
         }
       }
       double cold = front.awaitReady(http, readySeconds);
-      return new Running(name, processes, port, cold);
+      return new Running(name, processes, port, cold, -1);
     } catch (IOException | RuntimeException e) {
       for (ServerProcess p : processes) {
         p.close();

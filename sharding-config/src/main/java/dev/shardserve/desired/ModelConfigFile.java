@@ -80,6 +80,15 @@ public final class ModelConfigFile {
     return new DesiredState(false, models);
   }
 
+  /**
+   * TF Serving's {@code ModelServerConfig} in protobuf text ({@code model_config_list { config
+   * {...} }}), as a desired state serving exactly those models: what TF Serving's gRPC
+   * {@code HandleReloadConfigRequest} carries. Throws IllegalArgumentException naming the bad field.
+   */
+  public static DesiredState fromTfServingText(String text) {
+    return parseTfServing(text);
+  }
+
   private static boolean isJson(Path file) {
     return file.getFileName().toString().toLowerCase().endsWith(".json");
   }
