@@ -38,6 +38,8 @@ class PrometheusScrapeTest {
       "shardserve_cluster_members{status=\"up\",role=\"worker\",reachable=\"true\"}",
       "shardserve_cluster_members{status=\"up\",role=\"gateway\",reachable=\"true\"}",
       "shardserve_replicas_hosted{model=\"half_plus_two\"}",
+      "shardserve_requests_total{model=\"half_plus_two\",version=\"1\",protocol=\"rest_v1\",api=\"predict\","
+          + "code=\"200\"}",
       "up{job=\"shardserve\"}");
 
   static final ObjectMapper JSON = new ObjectMapper();

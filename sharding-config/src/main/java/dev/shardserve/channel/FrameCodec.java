@@ -38,7 +38,8 @@ import java.util.Map;
  * <pre>
  * RequestFrame: u8 format, i64 channel, i32 repliesAcked, i32 n, n x request
  *   request: i64 id, i32 replica, i64 remainingMicros, u8 kind (1 predict, 2 examples), str model,
- *            selector (u8 0 latest | 1 i64 version | 2 str label), str signature,
+ *            selector (u8 0 latest | 1 i64 version | 2 str label), str signature, str requestId,
+ *            str traceparent,
  *            predict: i32 n, n x (str name, tensor); examples: u8 method (1 classify, 2 regress),
  *            i32 n, n x features, features (context)
  *   tensor: u8 dtype (DType wire), u8 rank, rank x i64, then i32 byte length + bytes, or for
@@ -92,7 +93,8 @@ public final class FrameCodec {
   /** Bytes one request takes in a frame. */
   public static long size(Request r) {
     InferCall c = r.call();
-    long n = 8 + 4 + 8 + 1 + str(c.model()) + selector(c.version()) + str(c.signatureName());
+    long n = 8 + 4 + 8 + 1 + str(c.model()) + selector(c.version()) + str(c.signatureName()) + str(c.requestId())
+        + str(c.traceParent());
     if (c instanceof InferCall.Predict p) {
       n += 4;
       for (Map.Entry<String, Tensor> e : p.inputs().entrySet()) {
@@ -237,6 +239,8 @@ public final class FrameCodec {
       buf.put((byte) 0);
     }
     putString(buf, c.signatureName());
+    putString(buf, c.requestId());
+    putString(buf, c.traceParent());
     if (c instanceof InferCall.Predict p) {
       buf.putInt(p.inputs().size());
       for (Map.Entry<String, Tensor> e : p.inputs().entrySet()) {
@@ -389,6 +393,8 @@ public final class FrameCodec {
       default -> throw new IllegalArgumentException("unknown version selector in a channel frame");
     };
     String signature = getString(buf);
+    String requestId = getString(buf);
+    String traceParent = getString(buf);
     long deadline = nowNanos + Math.max(0, Math.min(remainingMicros, Long.MAX_VALUE / 2000)) * 1000;
     InferCall call;
     if (kind == PREDICT) {
@@ -397,7 +403,7 @@ public final class FrameCodec {
       for (int i = 0; i < n; i++) {
         inputs.put(getString(buf), getTensor(buf));
       }
-      call = new InferCall.Predict(model, version, signature, inputs, deadline);
+      call = new InferCall.Predict(model, version, signature, inputs, deadline, requestId, traceParent);
     } else if (kind == EXAMPLES) {
       ExampleMethod method = switch (buf.get()) {
         case 1 -> ExampleMethod.CLASSIFY;
@@ -409,7 +415,8 @@ public final class FrameCodec {
       for (int i = 0; i < n; i++) {
         examples.add(getFeatures(buf));
       }
-      call = new InferCall.Examples(model, version, signature, method, examples, getFeatures(buf), deadline);
+      call = new InferCall.Examples(model, version, signature, method, examples, getFeatures(buf), deadline, requestId,
+          traceParent);
     } else {
       throw new IllegalArgumentException("unknown request kind " + kind + " in a channel frame");
     }

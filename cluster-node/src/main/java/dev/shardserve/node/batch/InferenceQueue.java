@@ -12,6 +12,8 @@ import dev.shardserve.node.runtime.InferenceException;
 import dev.shardserve.node.runtime.LoadedModel;
 import dev.shardserve.node.runtime.PreparedSignature;
 import dev.shardserve.node.runtime.RuntimePool;
+import dev.shardserve.metrics.ModelMetrics;
+import dev.shardserve.metrics.RefusalReason;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelProtocol.Failure;
 import dev.shardserve.protocol.ModelProtocol.InferReply;
@@ -49,7 +51,7 @@ public final class InferenceQueue extends RuntimePool.Queue {
   private final int replica;
   private final RuntimePool pool;
   private final Ticker ticker;
-  private final BatchMetrics metrics;
+  private final ModelMetrics metrics;
   private final Batcher<Pending> batcher;
   /** The batching settings, readable without the lock (the request path decides batchability). */
   private volatile BatchingSpec spec;
@@ -58,7 +60,7 @@ public final class InferenceQueue extends RuntimePool.Queue {
   private String closedReason;
   private Runnable onIdle;
 
-  public InferenceQueue(String model, int replica, BatchingSpec spec, RuntimePool pool, BatchMetrics metrics) {
+  public InferenceQueue(String model, int replica, BatchingSpec spec, RuntimePool pool, ModelMetrics metrics) {
     this.model = model;
     this.replica = replica;
     this.pool = pool;
@@ -70,6 +72,11 @@ public final class InferenceQueue extends RuntimePool.Queue {
 
   public BatchingSpec spec() {
     return spec;
+  }
+
+  /** The model's metrics (its handle also counts refusals made before a request reaches the queue). */
+  public ModelMetrics metrics() {
+    return metrics;
   }
 
   /** New batching settings: for requests offered and batches taken from now on. */
@@ -106,16 +113,14 @@ public final class InferenceQueue extends RuntimePool.Queue {
       pool.lock().unlock();
     }
     if (refused == null) {
-      metrics.requests.increment();
-      metrics.queueLength.set(queued);
       return null;
     }
     if (refused == Batcher.Refusal.FULL) {
-      metrics.reject(BatchMetrics.Reject.QUEUE_FULL);
+      metrics.refused(RefusalReason.QUEUE_FULL);
       return new Failure(ErrorCode.OVERLOADED, model + " has " + queued
           + " requests queued, its max-queued-requests");
     }
-    metrics.reject(BatchMetrics.Reject.TOO_LARGE);
+    metrics.refused(RefusalReason.TOO_LARGE);
     return new Failure(ErrorCode.INVALID_INPUT, "the request has " + rows + " rows, more than " + model
         + "'s max-batch-size of " + spec.maxBatchSize() + ", and split-large-requests is off");
   }
@@ -221,7 +226,7 @@ public final class InferenceQueue extends RuntimePool.Queue {
 
   private void execute(List<Failed<Pending>> expired, Batch<Pending> batch, BatchingSpec taken) {
     for (Failed<Pending> f : expired) {
-      metrics.reject(BatchMetrics.Reject.DEADLINE_EXPIRED);
+      metrics.refused(RefusalReason.DEADLINE);
       deliver(f.handle(), new Failure(ErrorCode.DEADLINE_EXCEEDED, "deadline exceeded while queued for " + model));
     }
     Object[] results = batch == null ? null : new Object[batch.parts().size()];
@@ -230,10 +235,13 @@ public final class InferenceQueue extends RuntimePool.Queue {
     try {
       if (batch != null) {
         long start = ticker.nanos();
-        recordTaken(batch, start);
+        for (Part<Pending> p : batch.parts()) {
+          metrics.queueWaited(Math.max(0, start - p.enqueuedNanos()));
+        }
         run(batch, taken, results);
         computeNanos = ticker.nanos() - start;
-        metrics.computeMicros.recordValue(Math.max(0, computeNanos / 1000));
+        metrics.batchRan(Math.max(1, batch.rows()), batch.alone() ? 0 : Math.max(0, batch.paddedRows() - batch.rows()),
+            computeNanos);
       }
     } catch (Throwable t) {
       // An Error (or a bug) must not leave a request unanswered or a version referenced forever.
@@ -253,9 +261,6 @@ public final class InferenceQueue extends RuntimePool.Queue {
           deliver(d.handle(), new InferResult(d.handle().model().version(), d.outputs()));
         } else {
           Failed<Pending> f = (Failed<Pending>) o;
-          if (f.code() != ErrorCode.DEADLINE_EXCEEDED) {
-            metrics.reject(BatchMetrics.Reject.FAILED);
-          }
           deliver(f.handle(), new Failure(f.code(), f.reason()));
         }
       }
@@ -263,14 +268,6 @@ public final class InferenceQueue extends RuntimePool.Queue {
       if (settled.idle() != null) {
         settled.idle().run(); // the drain completes after its last answers
       }
-    }
-  }
-
-  private void recordTaken(Batch<Pending> batch, long now) {
-    metrics.batches.increment();
-    metrics.batchRows.recordValue(Math.max(1, batch.rows()));
-    for (Part<Pending> p : batch.parts()) {
-      metrics.queueWaitMicros.recordValue(Math.max(0, (now - p.enqueuedNanos()) / 1000));
     }
   }
 
@@ -363,7 +360,6 @@ public final class InferenceQueue extends RuntimePool.Queue {
           pool.ready(this);
         }
       }
-      metrics.queueLength.set(batcher.queuedRequests());
       return new Settled(out, takeIdle());
     } finally {
       pool.lock().unlock();

@@ -101,6 +101,7 @@ final class LocalReplica implements ReplicaHandle {
       return new Failure(ErrorCode.UNAVAILABLE, closedReason);
     }
     if (ticker.nanos() - call.deadlineNanos() >= 0) {
+      queue.metrics().refused(dev.shardserve.metrics.RefusalReason.DEADLINE);
       return new Failure(ErrorCode.DEADLINE_EXCEEDED, "deadline exceeded before " + model + " could run it");
     }
     for (int attempt = 0; ; attempt++) {

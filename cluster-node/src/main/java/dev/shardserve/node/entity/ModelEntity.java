@@ -21,7 +21,9 @@ import dev.shardserve.dataplane.ReplicaHandles;
 import dev.shardserve.desired.DesiredState;
 import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.node.NodeSettings;
-import dev.shardserve.node.batch.BatchMetrics;
+import dev.shardserve.logging.LifecycleLog;
+import dev.shardserve.metrics.ModelMetrics;
+import dev.shardserve.metrics.ShardServeMetrics;
 import dev.shardserve.node.batch.InferenceQueue;
 import dev.shardserve.node.lifecycle.VersionScanner;
 import dev.shardserve.node.lifecycle.Warmup;
@@ -124,6 +126,9 @@ public final class ModelEntity {
   private final InferenceQueue queue;
   private final LocalReplica handle;
   private final Versions versions;
+  private final ModelMetrics metrics;
+  private final LifecycleLog lifecycle = LifecycleLog.create();
+  private long loadStartedNanos;
   private final TimerScheduler<Command> timers;
 
   private VersionScanner scanner;
@@ -157,9 +162,10 @@ public final class ModelEntity {
     this.loader = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(LOAD_DISPATCHER));
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     this.registry = ReplicaHandles.get(ctx.getSystem());
-    this.versions = new Versions(model, replica, settings.loadRetryMin(), settings.loadRetryMax());
+    this.metrics = ShardServeMetrics.get(ctx.getSystem()).model(model);
+    this.versions = new Versions(model, replica, settings.loadRetryMin(), settings.loadRetryMax(), metrics);
     this.queue = new InferenceQueue(model, replica, ModelSpec.DEFAULT.effectiveBatching(),
-        RuntimePool.get(ctx.getSystem()), BatchMetrics.of(model));
+        RuntimePool.get(ctx.getSystem()), metrics);
     ActorRef<Command> self = ctx.getSelf();
     this.handle = new LocalReplica(model, queue, ticker, settings.maxExamplesBytes(),
         (call, reply) -> self.tell(new Waiting(call, reply)));
@@ -310,6 +316,8 @@ public final class ModelEntity {
     String fingerprint = seen.fingerprint();
     boolean stateful = versions.spec().stateful();
     ctx.getLog().info("loading {} version {} from {}", model, version, seen.dir());
+    lifecycle.versionLoading(model, version);
+    loadStartedNanos = ticker.nanos();
     pendingLoad = CompletableFuture.supplyAsync(() -> {
       LoadedModel loaded = SavedModelLoader.load(seen.dir(), version, settings.session());
       try {
@@ -330,8 +338,11 @@ public final class ModelEntity {
       return Behaviors.same(); // the previous incarnation closes what it loaded
     }
     pendingLoad = null;
+    long took = ticker.nanos() - loadStartedNanos;
+    metrics.loaded(took);
     if (versions.loaded(m.version(), m.model())) {
       ctx.getLog().info("{} version {} is AVAILABLE", model, m.version());
+      lifecycle.versionLoaded(model, m.version(), Duration.ofNanos(took));
     } else {
       m.model().close();
     }
@@ -344,6 +355,8 @@ public final class ModelEntity {
       return Behaviors.same();
     }
     pendingLoad = null;
+    metrics.loadFailed();
+    lifecycle.versionLoadFailed(model, m.version(), m.error());
     Duration backoff = versions.loadFailed(m.version(), m.fingerprint(), m.error(), ticker.nanos());
     ctx.getLog().warn("{} version {} failed to load (retry in {} or when its files change): {}", model,
         m.version(), backoff, m.error());
@@ -354,6 +367,7 @@ public final class ModelEntity {
   private void retire(Versions.Slot slot) {
     LoadedModel m = slot.model;
     ctx.getLog().info("{} version {} is UNLOADING (closed after its runs in flight)", model, slot.version);
+    lifecycle.versionRetired(model, slot.version);
     m.close();
     Object incarnation = this;
     ctx.pipeToSelf(m.whenFreed(), (v, e) -> new Freed(incarnation, slot.version));

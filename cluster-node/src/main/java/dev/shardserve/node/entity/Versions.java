@@ -4,6 +4,7 @@ import dev.shardserve.desired.DesiredState;
 import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.node.lifecycle.VersionPlan;
 import dev.shardserve.node.lifecycle.VersionScanner;
+import dev.shardserve.metrics.ModelMetrics;
 import dev.shardserve.node.runtime.LoadedModel;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelProtocol.Failure;
@@ -66,6 +67,7 @@ final class Versions {
 
   private final String model;
   private final int replica;
+  private final ModelMetrics metrics;
   private final Duration retryMin;
   private final Duration retryMax;
   private final TreeMap<Long, Slot> slots = new TreeMap<>();
@@ -77,9 +79,10 @@ final class Versions {
   private Duration nextBackoff;
   private boolean passivating;
 
-  Versions(String model, int replica, Duration retryMin, Duration retryMax) {
+  Versions(String model, int replica, Duration retryMin, Duration retryMax, ModelMetrics metrics) {
     this.model = model;
     this.replica = replica;
+    this.metrics = metrics;
     this.retryMin = retryMin;
     this.retryMax = retryMax;
     this.nextBackoff = retryMin;
@@ -91,6 +94,12 @@ final class Versions {
 
   DesiredState desired() {
     return desired;
+  }
+
+  /** Moves a slot to {@code state}, and says so in the metrics (shardserve_model_version_state). */
+  private void state(Slot slot, VersionState state) {
+    slot.state = state;
+    metrics.versionState(slot.version, dev.shardserve.metrics.VersionState.valueOf(state.name()));
   }
 
   /** A successful scan of the model's folder. */
@@ -147,21 +156,28 @@ final class Versions {
     VersionPlan.Steps steps = VersionPlan.plan(wanted, spec == null ? new TreeSet<>() : lastScan.onDisk(), held,
         loadingVersion != null);
     for (Long v : wanted) {
-      slots.computeIfAbsent(v, Slot::new);
+      if (!slots.containsKey(v)) {
+        Slot slot = new Slot(v);
+        slots.put(v, slot);
+        state(slot, VersionState.START);
+      }
     }
     List<Slot> retire = new ArrayList<>();
     for (Long v : steps.retire()) {
       Slot s = slots.get(v);
-      s.state = VersionState.UNLOADING;
+      state(s, VersionState.UNLOADING);
       retire.add(s);
     }
     for (Long v : steps.forget()) {
-      slots.remove(v);
+      Slot gone = slots.remove(v);
+      if (gone != null && gone.state != VersionState.END) {
+        state(gone, VersionState.END);
+      }
     }
     Slot load = null;
     if (steps.load() != null && lastScan.stable().containsKey(steps.load())) {
       load = slots.get(steps.load());
-      load.state = VersionState.LOADING;
+      state(load, VersionState.LOADING);
       load.fingerprint = lastScan.stable().get(load.version).fingerprint();
       loadingVersion = load.version;
     }
@@ -187,7 +203,7 @@ final class Versions {
     if (slot == null) {
       return false;
     }
-    slot.state = VersionState.AVAILABLE;
+    state(slot, VersionState.AVAILABLE);
     slot.error = null;
     slot.model = m;
     nextBackoff = retryMin;
@@ -200,7 +216,7 @@ final class Versions {
     Duration backoff = nextBackoff;
     Slot slot = slots.get(version);
     if (slot != null) {
-      slot.state = VersionState.END;
+      state(slot, VersionState.END);
       slot.error = error;
       slot.failedFingerprint = fingerprint;
       slot.retryAtNanos = nowNanos + backoff.toNanos();
@@ -213,7 +229,7 @@ final class Versions {
   boolean freed(long version) {
     Slot s = slots.get(version);
     if (s != null && s.state == VersionState.UNLOADING) {
-      s.state = VersionState.END;
+      state(s, VersionState.END);
       s.model = null;
       return true;
     }

@@ -24,6 +24,7 @@ import dev.shardserve.concurrent.Ticker;
 import dev.shardserve.dataplane.InferCall;
 import dev.shardserve.dataplane.ReplicaHandle;
 import dev.shardserve.dataplane.ReplicaHandles;
+import dev.shardserve.logging.RequestContext;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelProtocol;
 import dev.shardserve.protocol.ModelProtocol.Failure;
@@ -175,6 +176,22 @@ public final class NodeInbox {
 
   /** Submits one request into its replica's handle here, or through sharding when it is not served here. */
   private void submit(Channel c, Request r) {
+    InferCall call = r.call();
+    if (call.requestId() == null && call.traceParent() == null) {
+      route(c, r);
+      return;
+    }
+    // The gateway's request id and a span of its trace, in this node's log lines about the request.
+    RequestContext context = RequestContext.fromHeaders(call.requestId(), call.traceParent());
+    try (RequestContext.Scope scope = context.mdc()) {
+      if (ctx.getLog().isDebugEnabled()) {
+        ctx.getLog().debug("request for {} replica {} from {}", call.model(), r.replica(), c.gateway.path().address());
+      }
+      route(c, r);
+    }
+  }
+
+  private void route(Channel c, Request r) {
     InferCall call = r.call();
     long id = r.id();
     ReplicaHandle handle = handles.find(call.model(), r.replica());

@@ -16,7 +16,9 @@ import dev.shardserve.desired.DesiredStateStore;
 import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.node.NodeSettings;
 import dev.shardserve.node.WorkerNode;
+import dev.shardserve.metrics.ShardServeMetrics;
 import dev.shardserve.node.runtime.RuntimePool;
+import dev.shardserve.node.testing.MetricValues;
 import dev.shardserve.node.testing.FixtureModels;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelProtocol;
@@ -95,8 +97,8 @@ class BatchingEntityTest {
 
   @Test
   void requestsSentTogether_runAsOneBatch_andEachGetsItsOwnRows() {
-    BatchMetrics m = BatchMetrics.of("fixed");
-    long batchesBefore = m.batches.sum();
+    ShardServeMetrics m = ShardServeMetrics.get(testKit.system());
+    long batchesBefore = MetricValues.batches(m, "fixed");
     List<TestProbe<InferReply>> probes = new ArrayList<>();
     for (int id = 1; id <= 6; id++) {
       probes.add(send(id, id % 2 + 1)); // 2,1,2,1,2,1 rows: 9 rows in all, over max-batch-size 8
@@ -105,7 +107,7 @@ class BatchingEntityTest {
       assertDoubled(id, id % 2 + 1, probes.get(id - 1).receiveMessage(Duration.ofSeconds(30)));
     }
     // 8 rows fill the first batch at once; the 9th row waits for the delay: two batches, not six
-    assertEquals(2, m.batches.sum() - batchesBefore);
+    assertEquals(2, MetricValues.batches(m, "fixed") - batchesBefore);
   }
 
   @Test
@@ -116,8 +118,8 @@ class BatchingEntityTest {
 
   @Test
   void aFullQueue_answersOverloadedAtOnce_andNothingAcceptedIsLost() throws Exception {
-    BatchMetrics m = BatchMetrics.of("fixed");
-    long rejectedBefore = m.rejects(BatchMetrics.Reject.QUEUE_FULL);
+    ShardServeMetrics m = ShardServeMetrics.get(testKit.system());
+    long rejectedBefore = MetricValues.refused(m, "fixed", "queue_full");
     // Hold every runtime thread so that the first batch cannot finish while the others
     // arrive: then exactly one batch of 8 is running and 12 wait, whatever the machine's speed.
     RuntimePool pool = RuntimePool.get(testKit.system());
@@ -158,6 +160,6 @@ class BatchingEntityTest {
         assertDoubled(id, 1, reply);
       }
     }
-    assertEquals(overloaded, m.rejects(BatchMetrics.Reject.QUEUE_FULL) - rejectedBefore);
+    assertEquals(overloaded, MetricValues.refused(m, "fixed", "queue_full") - rejectedBefore);
   }
 }

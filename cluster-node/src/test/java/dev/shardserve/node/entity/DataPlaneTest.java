@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.shardserve.concurrent.Ticker;
 import dev.shardserve.dataplane.InferCall;
 import dev.shardserve.desired.BatchingSpec;
-import dev.shardserve.node.batch.BatchMetrics;
+import dev.shardserve.metrics.MetricsSettings;
+import dev.shardserve.metrics.ShardServeMetrics;
+import dev.shardserve.node.testing.MetricValues;
 import dev.shardserve.node.batch.InferenceQueue;
 import dev.shardserve.node.examples.HalfPlusTwoModel;
 import dev.shardserve.node.runtime.LoadedModel;
@@ -50,6 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DataPlaneTest {
   @TempDir static Path dir;
   static RuntimePool pool;
+  static final ShardServeMetrics metrics = ShardServeMetrics.create(MetricsSettings.DEFAULT);
   static final AtomicInteger names = new AtomicInteger();
 
   @BeforeAll
@@ -87,7 +90,7 @@ class DataPlaneTest {
 
   static Replica replica(BatchingSpec spec, VersionTable table, RuntimePool runtime) {
     String name = "dataplane-" + names.incrementAndGet();
-    InferenceQueue queue = new InferenceQueue(name, 0, spec, runtime, BatchMetrics.of(name));
+    InferenceQueue queue = new InferenceQueue(name, 0, spec, runtime, metrics.model(name));
     LocalReplica handle = new LocalReplica(name, queue, Ticker.SYSTEM, 1 << 20,
         (call, reply) -> reply.accept(new Failure(ErrorCode.INTERNAL, "nothing should wait in this test")));
     handle.publish(table);
@@ -143,7 +146,7 @@ class DataPlaneTest {
     Replica r = replica(new BatchingSpec(true, 64, 0, 1024, List.of(), 0, true), serving(model));
     Replies replies = new Replies();
     CountDownLatch release = holdRuntime(); // all 32 queue before a thread can take them: one batch
-    long batchesBefore = BatchMetrics.of(r.name()).batches.sum();
+    long batchesBefore = MetricValues.batches(metrics, r.name());
     for (int id = 0; id < 32; id++) {
       int value = id == 17 ? 9 : id % 5; // request 17 asks for row 9 of a table of 5
       r.handle().submit(predict("ids", Tensor.ofInts(new long[] {1}, value)), replies.to(id));
@@ -162,7 +165,7 @@ class DataPlaneTest {
         assertArrayEquals(new float[] {10 * row, 10 * row + 1}, ok.outputs().get("vectors").floats(), "request " + id);
       }
     }
-    assertEquals(batchesBefore + 1, BatchMetrics.of(r.name()).batches.sum(), "the 32 ran as one batch (then bisected)");
+    assertEquals(batchesBefore + 1, MetricValues.batches(metrics, r.name()), "the 32 ran as one batch (then bisected)");
     model.close();
     await().atMost(Duration.ofSeconds(10)).until(model::isFreed);
   }

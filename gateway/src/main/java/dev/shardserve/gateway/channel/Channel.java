@@ -16,6 +16,8 @@ import dev.shardserve.channel.ChannelProtocol.ToInbox;
 import dev.shardserve.channel.FrameCodec;
 import dev.shardserve.concurrent.Ticker;
 import dev.shardserve.dataplane.InferCall;
+import dev.shardserve.metrics.RefusalReason;
+import dev.shardserve.metrics.ShardServeMetrics;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelProtocol.Failure;
 import dev.shardserve.protocol.ModelProtocol.InferReply;
@@ -81,6 +83,7 @@ public final class Channel {
   private final Settings settings;
   private final Ticker ticker;
   private final Executor completions;
+  private final ShardServeMetrics metrics;
   private final AtomicLong nextId = new AtomicLong();
   private final ConcurrentHashMap<Long, Pending> outstanding = new ConcurrentHashMap<>();
   private final ConcurrentLinkedQueue<Pending> outbox = new ConcurrentLinkedQueue<>();
@@ -94,11 +97,12 @@ public final class Channel {
   private volatile ActorRef<Object> actor;
   private volatile ActorRef<ToInbox> inboxRef;
 
-  Channel(String address, Settings settings, Ticker ticker, Executor completions) {
+  Channel(String address, Settings settings, Ticker ticker, Executor completions, ShardServeMetrics metrics) {
     this.address = address;
     this.settings = settings;
     this.ticker = ticker;
     this.completions = completions;
+    this.metrics = metrics;
   }
 
   /** The node's address. */
@@ -147,6 +151,7 @@ public final class Channel {
     long rid = nextId.incrementAndGet();
     long bytes = FrameCodec.size(new Request(rid, replica, remainingMicros, call));
     if (bytes + HEADER > settings.maxFrameBytes()) {
+      metrics.model(call.model()).refused(RefusalReason.BYTES);
       reply.accept(new Failure(ErrorCode.TOO_LARGE, "the request takes " + bytes + " bytes on the wire, more than the "
           + "cluster frame limit of " + settings.maxFrameBytes() + " bytes "
           + "(akka.remote.artery.advanced.maximum-large-frame-size)"));
@@ -154,6 +159,7 @@ public final class Channel {
     }
     if (inFlight.incrementAndGet() > settings.maxRequestsInFlight()) {
       inFlight.decrementAndGet();
+      metrics.model(call.model()).refused(RefusalReason.CHANNEL_FULL);
       reply.accept(new Failure(ErrorCode.OVERLOADED, "the channel to node " + address + " has "
           + settings.maxRequestsInFlight() + " requests in flight (shardserve.gateway.channel.max-requests-in-flight)"));
       return true;
@@ -190,6 +196,9 @@ public final class Channel {
   private void fail(Pending p, ErrorCode code, String message) {
     if (outstanding.remove(p.id(), p)) {
       inFlight.decrementAndGet();
+      if (code == ErrorCode.DEADLINE_EXCEEDED) {
+        metrics.model(p.call().model()).refused(RefusalReason.DEADLINE);
+      }
       p.reply().accept(new Failure(code, message));
     }
   }

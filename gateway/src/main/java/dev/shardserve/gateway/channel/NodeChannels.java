@@ -13,6 +13,7 @@ import com.typesafe.config.Config;
 import dev.shardserve.channel.ChannelProtocol;
 import dev.shardserve.channel.ChannelProtocol.ToInbox;
 import dev.shardserve.concurrent.Ticker;
+import dev.shardserve.metrics.ShardServeMetrics;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.Map;
@@ -29,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class NodeChannels {
   private final ConcurrentHashMap<String, Channel> byAddress = new ConcurrentHashMap<>();
   private final Channel.Settings settings;
+  private final ShardServeMetrics metrics;
 
   private record Listing(Receptionist.Listing listing) {}
 
@@ -36,18 +38,19 @@ public final class NodeChannels {
 
   private record Removed(ClusterEvent.MemberRemoved event) {}
 
-  private NodeChannels(Channel.Settings settings) {
+  private NodeChannels(Channel.Settings settings, ShardServeMetrics metrics) {
     this.settings = settings;
+    this.metrics = metrics;
   }
 
-  public static NodeChannels start(ActorSystem<?> system) {
+  public static NodeChannels start(ActorSystem<?> system, ShardServeMetrics metrics) {
     Config c = system.settings().config();
     long frame = c.getBytes("akka.remote.artery.advanced.maximum-large-frame-size");
     Config g = c.getConfig("shardserve.gateway.channel");
     // Room for Artery's envelope (manifest, addresses) around a frame.
     Channel.Settings settings = new Channel.Settings(g.getInt("max-requests-in-flight"),
         g.getInt("max-frames-in-flight"), frame - 16 * 1024, g.getDuration("sweep-interval"));
-    NodeChannels channels = new NodeChannels(settings);
+    NodeChannels channels = new NodeChannels(settings, metrics);
     system.systemActorOf(channels.behavior(), "shardserve-channels", Props.empty());
     return channels;
   }
@@ -80,7 +83,7 @@ public final class NodeChannels {
               listed.add(address);
               Channel current = byAddress.get(address);
               if (current == null || isClosed(current) || (current.inbox() != null && !current.inbox().equals(inbox))) {
-                Channel ch = new Channel(address, settings, Ticker.SYSTEM, ctx.getSystem().executionContext());
+                Channel ch = new Channel(address, settings, Ticker.SYSTEM, ctx.getSystem().executionContext(), metrics);
                 byAddress.put(address, ch);
                 ctx.spawn(ch.behavior(inbox), "channel-" + names.incrementAndGet());
               }

@@ -2,6 +2,11 @@ package dev.shardserve.gateway.grpc;
 
 import dev.shardserve.concurrent.Ticker;
 import dev.shardserve.dataplane.InferCall;
+import dev.shardserve.metrics.Api;
+import dev.shardserve.metrics.ModelMetrics;
+import dev.shardserve.metrics.Protocol;
+import dev.shardserve.metrics.RefusalReason;
+import dev.shardserve.metrics.ShardServeMetrics;
 import dev.shardserve.gateway.GatewaySettings;
 import dev.shardserve.gateway.admission.Admission;
 import dev.shardserve.gateway.routing.ModelRouter;
@@ -41,12 +46,14 @@ final class GrpcInference {
   private final Admission admission;
   private final GatewaySettings gateway;
   private final Ticker ticker;
+  private final ShardServeMetrics metrics;
 
   GrpcInference(ModelRouter router, Admission admission, GatewaySettings gateway, Ticker ticker) {
     this.router = router;
     this.admission = admission;
     this.gateway = gateway;
     this.ticker = ticker;
+    this.metrics = ShardServeMetrics.get(router.system());
   }
 
   ModelRouter router() {
@@ -73,18 +80,49 @@ final class GrpcInference {
    * into the response on the completing thread. Must be called on the handler's thread (it reads
    * the gRPC deadline from the current {@link Context}).
    */
-  <R> CompletableFuture<R> run(String model, LongFunction<InferCall> call, Function<InferResult, R> encode) {
+  <R> CompletableFuture<R> run(String model, Api api, LongFunction<InferCall> call, Function<InferResult, R> encode) {
     long arrivedNanos = ticker.nanos();
-    requireModelName(model);
     RoutingSnapshot snapshot = router.snapshot();
+    RoutingSnapshot.Route route = snapshot.route(model);
+    ModelMetrics m = route != null ? route.metrics() : metrics.unknownModel();
+    long[] version = {ModelMetrics.NO_VERSION};
+    return counted(m, api, arrivedNanos, version, run(model, snapshot, route, m, arrivedNanos, call, r -> {
+      version[0] = r.version();
+      return encode.apply(r);
+    }));
+  }
+
+  /** Counts and times the call when it closes, with its gRPC status code. */
+  private <R> CompletableFuture<R> counted(ModelMetrics m, Api api, long arrivedNanos, long[] version,
+      CompletableFuture<R> result) {
+    return result.whenComplete((r, e) -> m.requestAnswered(Protocol.GRPC, api,
+        e == null ? 0 : status(e).getStatus().getCode().value(), version[0], ticker.nanos() - arrivedNanos));
+  }
+
+  private <R> CompletableFuture<R> run(String model, RoutingSnapshot snapshot, RoutingSnapshot.Route route,
+      ModelMetrics m, long arrivedNanos, LongFunction<InferCall> call, Function<InferResult, R> encode) {
+    try {
+      requireModelName(model);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     Failure unroutable = router.unroutable(snapshot, model, "Servable not found for request: Latest(" + model + ")");
     if (unroutable != null) {
+      if (unroutable.code() == ErrorCode.MODEL_NOT_READY) {
+        m.refused(RefusalReason.UNAVAILABLE);
+      }
       return CompletableFuture.failedFuture(GrpcErrors.of(unroutable.code(), unroutable.message()));
     }
-    RoutingSnapshot.Route route = snapshot.route(model);
-    long deadlineNanos = arrivedNanos + timeoutNanos(route);
+    long deadlineNanos;
+    try {
+      deadlineNanos = arrivedNanos + timeoutNanos(route);
+    } catch (RuntimeException e) {
+      m.refused(RefusalReason.DEADLINE);
+      return CompletableFuture.failedFuture(e);
+    }
     Optional<Admission.Permit> admitted = admission.tryAcquire(model, route.replicas());
     if (admitted.isEmpty()) {
+      m.refused(RefusalReason.ADMISSION);
       return CompletableFuture.failedFuture(GrpcErrors.of(ErrorCode.OVERLOADED, model
           + " is at its concurrency limit of " + admission.limit(model) + " requests in flight; retry later"));
     }
@@ -96,6 +134,7 @@ final class GrpcInference {
       permit.ignore();
       return CompletableFuture.failedFuture(e);
     }
+    m.inflightIncrement();
     ModelRouter.Target target = router.target(route);
     CompletableFuture<R> out = router.infer(route, target, built, reply -> {
       if (reply instanceof InferResult r) {
@@ -104,6 +143,7 @@ final class GrpcInference {
       throw new FailedCall((Failure) reply);
     });
     return out.whenComplete((r, e) -> {
+      m.inflightDecrement();
       if (e == null) {
         permit.success();
       } else if (unwrap(e) instanceof FailedCall f && GrpcErrors.dropped(f.code)) {
@@ -111,6 +151,7 @@ final class GrpcInference {
       } else {
         permit.ignore();
       }
+      m.admissionLimit(admission.limit(model));
     });
   }
 

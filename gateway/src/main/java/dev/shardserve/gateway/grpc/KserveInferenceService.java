@@ -175,7 +175,7 @@ final class KserveInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenc
     for (InferRequestedOutputTensor o : request.getOutputsList()) {
       requested.add(o.getName());
     }
-    return inference.run(model, deadline -> {
+    return inference.run(model, dev.shardserve.metrics.Api.INFER, deadline -> {
       if (request.getInputsCount() == 0) {
         throw GrpcErrors.invalid("ModelInferRequest has no inputs");
       }

@@ -84,7 +84,7 @@ final class TfServingPredictionService extends PredictionServiceGrpc.PredictionS
     VersionSelector version = selector(spec);
     String signature = signature(spec);
     Set<String> filter = request.getOutputFilterCount() == 0 ? null : new HashSet<>(request.getOutputFilterList());
-    return inference.run(model, deadline -> {
+    return inference.run(model, dev.shardserve.metrics.Api.PREDICT, deadline -> {
       Map<String, Tensor> inputs = new HashMap<>();
       for (Map.Entry<String, org.tensorflow.proto.TensorProto> e : request.getInputsMap().entrySet()) {
         inputs.put(e.getKey(), TensorProtoCodec.decode(e.getKey(), e.getValue()));
@@ -187,7 +187,8 @@ final class TfServingPredictionService extends PredictionServiceGrpc.PredictionS
 
   private CompletableFuture<ExamplesResult> examples(String model, VersionSelector version, String signature,
       ExampleMethod method, Input input) {
-    return inference.run(model, deadline -> {
+    return inference.run(model, method == ExampleMethod.CLASSIFY ? dev.shardserve.metrics.Api.CLASSIFY
+        : dev.shardserve.metrics.Api.REGRESS, deadline -> {
       List<Map<String, Feature>> examples = new ArrayList<>();
       Map<String, Feature> context = Map.of();
       if (input.hasExampleList()) {

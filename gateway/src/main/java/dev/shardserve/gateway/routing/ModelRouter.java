@@ -28,6 +28,9 @@ import dev.shardserve.protocol.DType;
 import dev.shardserve.protocol.VersionSelector;
 import dev.shardserve.gateway.channel.Channel;
 import dev.shardserve.gateway.channel.NodeChannels;
+import dev.shardserve.metrics.RefusalReason;
+import dev.shardserve.metrics.RetryReason;
+import dev.shardserve.metrics.ShardServeMetrics;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import dev.shardserve.sharding.EntityIds;
@@ -119,7 +122,7 @@ public final class ModelRouter {
     this.desired = ReplicatedView.start(system, DesiredState.KEY, null, "desired-state-view");
     this.table = RoutingTable.start(system);
     this.handles = ReplicaHandles.get(system);
-    this.channels = NodeChannels.start(system);
+    this.channels = NodeChannels.start(system, ShardServeMetrics.get(system));
     this.settings = settings;
     this.hints = new SignatureHints(ticker, Duration.ofSeconds(60).toNanos(), this::fetchMetadata);
     this.chooser = new ReplicaChooser(ticker::nanos, settings.avoidFor().toNanos());
@@ -274,6 +277,9 @@ public final class ModelRouter {
       long left = call.deadlineNanos() - ticker.nanos();
       if (route.retry() && attempt < settings.maxAttempts() && left > MIN_RETRY_NANOS) {
         retries.increment();
+        Failure f = (Failure) reply;
+        route.metrics().retried(timedOut ? RetryReason.TIMEOUT
+            : f.code() == ErrorCode.OVERLOADED ? RetryReason.OVERLOADED : RetryReason.UNAVAILABLE);
         if (tried == null) {
           tried = new HashSet<>();
         }
@@ -283,6 +289,10 @@ public final class ModelRouter {
       } else {
         if (attempt > 1) {
           retriesExhausted.increment();
+        }
+        if (reply instanceof Failure f
+            && (f.code() == ErrorCode.UNAVAILABLE || f.code() == ErrorCode.MODEL_NOT_READY)) {
+          route.metrics().refused(RefusalReason.UNAVAILABLE);
         }
         complete(reply instanceof Failure f && attempt > 1
             ? new Failure(f.code(), f.message() + " (" + attempt + " attempts)") : reply);

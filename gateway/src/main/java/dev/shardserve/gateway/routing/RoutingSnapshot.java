@@ -1,6 +1,7 @@
 package dev.shardserve.gateway.routing;
 
 import dev.shardserve.desired.DesiredState;
+import dev.shardserve.metrics.ModelMetrics;
 import java.util.Map;
 import java.util.Set;
 
@@ -23,7 +24,7 @@ public record RoutingSnapshot(boolean workersJoined, int workersUp, boolean desi
    * the node that last published replica r (null when none has), for the channel to it.
    */
   public record Route(String model, int replicas, boolean stateful, long requestTimeoutMillis, Set<Integer> avoid,
-      boolean retry, String[] hosts) {
+      boolean retry, String[] hosts, ModelMetrics metrics) {
     /** The node hosting replica {@code r} as the catalog says, or null. */
     public String host(int r) {
       return r >= 0 && r < hosts.length ? hosts[r] : null;

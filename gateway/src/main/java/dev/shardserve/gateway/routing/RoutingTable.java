@@ -16,6 +16,7 @@ import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Subscribe;
 import dev.shardserve.desired.DesiredState;
 import dev.shardserve.desired.ModelSpec;
+import dev.shardserve.metrics.ShardServeMetrics;
 import dev.shardserve.protocol.ModelCatalog;
 import dev.shardserve.protocol.ModelCatalog.NodeModels;
 import dev.shardserve.sharding.EntityIds;
@@ -43,6 +44,7 @@ public final class RoutingTable {
 
   private final ActorSystem<?> system;
   private final String workerRole;
+  private final ShardServeMetrics metrics;
   private volatile RoutingSnapshot snapshot = RoutingSnapshot.EMPTY;
   private LWWMap<String, NodeModels> catalog = LWWMap.empty();
   private DesiredState desired = DesiredState.INITIAL;
@@ -51,6 +53,7 @@ public final class RoutingTable {
   private RoutingTable(ActorSystem<?> system) {
     this.system = system;
     this.workerRole = system.settings().config().getString("shardserve.sharding.worker-role");
+    this.metrics = ShardServeMetrics.get(system);
   }
 
   public static RoutingTable start(ActorSystem<?> system) {
@@ -186,7 +189,7 @@ public final class RoutingTable {
       });
       routes.put(model, new RoutingSnapshot.Route(model, replicas, stateful,
           spec == null ? -1 : spec.requestTimeoutMillis(), Set.copyOf(avoid.getOrDefault(model, Set.of())),
-          desiredKnown && !stateful, hostOf));
+          desiredKnown && !stateful, hostOf, metrics.model(model)));
     }
     snapshot = new RoutingSnapshot(workersJoined, workersUp, desiredKnown, desired, Map.copyOf(routes));
   }

@@ -17,6 +17,14 @@ import dev.shardserve.gateway.admission.Admission;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.gateway.routing.ModelRouter;
 import dev.shardserve.gateway.routing.RoutingSnapshot;
+import dev.shardserve.logging.AccessLog;
+import dev.shardserve.logging.RequestContext;
+import dev.shardserve.logging.RequestId;
+import dev.shardserve.metrics.Api;
+import dev.shardserve.metrics.ModelMetrics;
+import dev.shardserve.metrics.Protocol;
+import dev.shardserve.metrics.RefusalReason;
+import dev.shardserve.metrics.ShardServeMetrics;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelName;
 import dev.shardserve.protocol.ModelProtocol.ExampleMethod;
@@ -61,16 +69,74 @@ public final class TfServingApi {
   private final GatewaySettings settings;
   private final Materializer materializer;
   private final Ticker ticker = Ticker.SYSTEM;
+  private final ShardServeMetrics metrics;
+  private final AccessLog accessLog;
 
   public TfServingApi(ModelRouter router, Admission admission, GatewaySettings settings, Materializer materializer) {
     this.router = router;
     this.admission = admission;
     this.settings = settings;
     this.materializer = materializer;
+    this.metrics = ShardServeMetrics.get(router.system());
+    this.accessLog = AccessLog.create(AccessLog.Settings.fromConfig(
+        router.system().settings().config().getConfig("shardserve.logging.access-log")));
+  }
+
+  /**
+   * Counts and times the answer when it is handed to the HTTP layer, writes its access line (when
+   * on and sampled), and echoes the request id.
+   */
+  private CompletionStage<HttpResponse> answered(ModelMetrics m, Api api, long arrivedNanos, RequestContext context,
+      String model, long requestBytes, CompletionStage<HttpResponse> response) {
+    return response.thenApply(r -> {
+      long version = answeredVersion(r);
+      long took = ticker.nanos() - arrivedNanos;
+      m.requestAnswered(Protocol.REST_V1, api, r.status().intValue(), version, took);
+      if (accessLog.enabled()) {
+        accessLog.requestAnswered(model, version, Protocol.REST_V1, api, r.status().intValue(), took, requestBytes,
+            r.entity().getContentLengthOption().orElse(-1), context);
+      }
+      return r.addHeader(RawHeader.create(RequestId.HEADER, context.requestId().value()));
+    });
+  }
+
+  private static long answeredVersion(HttpResponse r) {
+    Optional<akka.http.javadsl.model.HttpHeader> h = r.getHeader(VERSION_HEADER);
+    if (h.isEmpty()) {
+      return ModelMetrics.NO_VERSION;
+    }
+    try {
+      return Long.parseLong(h.get().value());
+    } catch (NumberFormatException e) {
+      return ModelMetrics.NO_VERSION;
+    }
+  }
+
+  private static long bodyBytes(HttpRequest request) {
+    return request.entity().getContentLengthOption().orElse(-1);
+  }
+
+  private static Api api(String verb, boolean metadata) {
+    if (verb == null) {
+      return metadata ? Api.METADATA : Api.STATUS;
+    }
+    return switch (verb) {
+      case "classify" -> Api.CLASSIFY;
+      case "regress" -> Api.REGRESS;
+      default -> Api.PREDICT;
+    };
   }
 
   public CompletionStage<HttpResponse> handle(HttpRequest request) {
     long arrivedNanos = ticker.nanos();
+    RequestContext context = RequestContext.fromHeaders(request.getHeader(RequestId.HEADER).map(h -> h.value())
+        .orElse(null), request.getHeader("traceparent").map(h -> h.value()).orElse(null));
+    try (RequestContext.Scope scope = context.mdc()) {
+      return handle(request, arrivedNanos, context);
+    }
+  }
+
+  private CompletionStage<HttpResponse> handle(HttpRequest request, long arrivedNanos, RequestContext context) {
     V1Path path = V1Path.parse(request.getUri().path());
     if (path == null) {
       return done(malformed(request));
@@ -83,55 +149,70 @@ public final class TfServingApi {
         || (verb != null && !verb.equals("predict") && !verb.equals("classify") && !verb.equals("regress"))) {
       return done(malformed(request));
     }
+    RoutingSnapshot snapshot = router.snapshot();
+    RoutingSnapshot.Route route = snapshot.route(model);
+    ModelMetrics m = route != null ? route.metrics() : metrics.unknownModel();
+    Api api = api(verb, path.metadata());
     if (!ModelName.isValid(model)) {
-      return done(HttpErrors.badRequest("invalid model name '" + model
-          + "': model names match [A-Za-z0-9_.-]{1,128} and are not '.' or '..'"));
+      return answered(m, api, arrivedNanos, context, model, bodyBytes(request), done(HttpErrors.badRequest("invalid model name '" + model
+          + "': model names match [A-Za-z0-9_.-]{1,128} and are not '.' or '..'")));
     }
     VersionSelector version;
     try {
       version = selector(path.version(), path.label());
     } catch (BadRequest e) {
-      return done(HttpErrors.badRequest(e.getMessage()));
+      return answered(m, api, arrivedNanos, context, model, bodyBytes(request), done(HttpErrors.badRequest(e.getMessage())));
     }
     if (verb == null) {
-      return path.metadata() ? metadata(model, version) : status(model, version);
+      return answered(m, api, arrivedNanos, context, model, bodyBytes(request), path.metadata() ? metadata(model, version) : status(model, version));
     }
-    RoutingSnapshot snapshot = router.snapshot();
     Failure unroutable = router.unroutable(snapshot, model, notFoundMessage(model, version));
     if (unroutable != null) {
       Bodies.discard(request, materializer);
-      return done(HttpErrors.of(unroutable.code(), unroutable.message()));
+      if (unroutable.code() == ErrorCode.MODEL_NOT_READY) {
+        m.refused(RefusalReason.UNAVAILABLE);
+      }
+      return answered(m, api, arrivedNanos, context, model, bodyBytes(request), done(HttpErrors.of(unroutable.code(), unroutable.message())));
     }
-    RoutingSnapshot.Route route = snapshot.route(model);
     long timeoutMillis;
     try {
       timeoutMillis = timeoutMillis(request, route);
     } catch (BadRequest e) {
       Bodies.discard(request, materializer);
-      return done(HttpErrors.badRequest(e.getMessage()));
+      return answered(m, api, arrivedNanos, context, model, bodyBytes(request), done(HttpErrors.badRequest(e.getMessage())));
     }
     if (admission.full(model, route.replicas())) {
       Bodies.discard(request, materializer);
-      return done(overloaded(model));
+      m.refused(RefusalReason.ADMISSION);
+      return answered(m, api, arrivedNanos, context, model, bodyBytes(request), done(overloaded(model)));
     }
     long deadlineNanos = arrivedNanos + timeoutMillis * 1_000_000L;
-    return readBody(request).thenCompose(body -> {
+    return answered(m, api, arrivedNanos, context, model, bodyBytes(request), readBody(request).thenCompose(body -> {
       if (body.rejection() != null) {
+        if (body.rejection().status().intValue() == 413) {
+          m.refused(RefusalReason.BYTES);
+        }
         return done(body.rejection());
       }
       Optional<Admission.Permit> admitted = admission.tryAcquire(model, route.replicas());
       if (admitted.isEmpty()) {
+        m.refused(RefusalReason.ADMISSION);
         return done(overloaded(model));
       }
       Admission.Permit permit = admitted.get();
+      m.inflightIncrement();
       CompletionStage<HttpResponse> response;
       try {
-        response = infer(route, version, verb, body.bytes(), deadlineNanos);
+        response = infer(route, version, verb, body.bytes(), deadlineNanos, context);
       } catch (RuntimeException e) {
         response = CompletableFuture.failedFuture(e);
       }
-      return response.whenComplete((r, error) -> permit.completed(error != null ? 500 : r.status().intValue()));
-    });
+      return response.whenComplete((r, error) -> {
+        m.inflightDecrement();
+        permit.completed(error != null ? 500 : r.status().intValue());
+        m.admissionLimit(admission.limit(model));
+      });
+    }));
   }
 
   private HttpResponse overloaded(String model) {
@@ -140,7 +221,9 @@ public final class TfServingApi {
   }
 
   private CompletionStage<HttpResponse> infer(RoutingSnapshot.Route route, VersionSelector version, String verb,
-      byte[] body, long deadlineNanos) {
+      byte[] body, long deadlineNanos, RequestContext context) {
+    String requestId = context.requestId().value();
+    String traceParent = context.forwardedTraceParent();
     ModelRouter.Target target = router.target(route);
     String model = route.model();
     try {
@@ -153,7 +236,8 @@ public final class TfServingApi {
           }
         }
         boolean rowFormat = req.rowFormat();
-        InferCall call = new InferCall.Predict(model, version, req.signatureName(), req.inputs(), deadlineNanos);
+        InferCall call = new InferCall.Predict(model, version, req.signatureName(), req.inputs(), deadlineNanos,
+            requestId, traceParent);
         return router.infer(route, target, call, reply -> predictAnswer(reply, rowFormat));
       }
       ExamplesRequest req;
@@ -164,7 +248,7 @@ public final class TfServingApi {
       ExampleMethod method = verb.equals("classify") ? ExampleMethod.CLASSIFY : ExampleMethod.REGRESS;
       int n = req.examples().size();
       InferCall call = new InferCall.Examples(model, version, req.signatureName(), method, req.examples(),
-          req.context(), deadlineNanos);
+          req.context(), deadlineNanos, requestId, traceParent);
       return router.infer(route, target, call, reply -> examplesAnswer(reply, method, n));
     } catch (BadRequest e) {
       return done(HttpErrors.badRequest(e.getMessage()));
