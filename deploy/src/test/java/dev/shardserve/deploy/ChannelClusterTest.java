@@ -64,6 +64,8 @@ class ChannelClusterTest {
         "shardserve.gateway.host", "127.0.0.1",
         "shardserve.gateway.port", 0,
         "shardserve.gateway.admin-port", 0,
+        // an attempt through sharding counts as lost after 300 ms: a request over a channel must not
+        "shardserve.gateway.routing.attempt-timeout", "300ms",
         "shardserve.gateway.grpc.port", -1));
     return c;
   }
@@ -84,11 +86,13 @@ class ChannelClusterTest {
     HalfPlusTwoModel.write(repo.resolve("hpt/2"), 0.5f, 2f);
     HalfPlusTwoModel.write(repo.resolve("other/1"), 1f, 0f);
     FixtureModels.writeTile(repo.resolve("tile/1"));
+    FixtureModels.writeGate(repo.resolve("slow/1"));
     Path config = repo.resolve("models.conf");
     // tile's output is not one row per input row: it runs unbatched
     Files.writeString(config, "discover-repository = true\nmodels { hpt { version-policy = \"all\" }, "
-        + "tile { batching { enabled = false } } }\n");
+        + "tile { batching { enabled = false } }, slow { batching { enabled = false } } }\n");
     Map<String, Object> nodeConfig = base(List.of("worker"));
+    nodeConfig.put("shardserve.node.warmup.synthetic-runs", 0); // the gate model would block its warm-up
     nodeConfig.put("shardserve.model-config", config.toString());
     node = Processes.system(ConfigFactory.parseMap(nodeConfig));
     Processes.joinSelf(node);
@@ -236,5 +240,32 @@ class ChannelClusterTest {
     }
     b.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
     assertEquals(200, predict(portA, "other", "", "[1.0]").statusCode());
+  }
+
+  @Test
+  void aModelSlowerThanTheAttemptTimeout_isAnsweredOnce_andComputedOnce() throws Exception {
+    dev.shardserve.metrics.ShardServeMetrics nodeMetrics = dev.shardserve.metrics.ShardServeMetrics.get(node);
+    long batchesBefore = dev.shardserve.node.testing.MetricValues.batches(nodeMetrics, "slow");
+    long sent = System.nanoTime();
+    CompletableFuture<HttpResponse<String>> answer = client.sendAsync(HttpRequest.newBuilder(URI.create(
+            "http://127.0.0.1:" + portA + "/v1/models/slow:predict")).timeout(Duration.ofSeconds(30))
+        .header("X-Request-Timeout-Ms", "10000")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [0.0]}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    // The run blocks on the model's queue. Once it has run for three attempt timeouts, a router that gave
+    // up after one would have sent it again (and the node would have started a second run).
+    await().atMost(Duration.ofSeconds(30))
+        .until(() -> System.nanoTime() - sent > 1_000_000_000L
+            && dev.shardserve.node.testing.MetricValues.queueWaits(nodeMetrics, "slow") > 0);
+    assertTrue(!answer.isDone(), "still running, not answered by a timeout");
+    HttpResponse<String> released = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + portA
+        + "/v1/models/slow:predict")).POST(HttpRequest.BodyPublishers.ofString(
+            "{\"signature_name\": \"release\", \"instances\": [7.0]}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, released.statusCode(), released.body());
+    HttpResponse<String> r = answer.get(30, TimeUnit.SECONDS);
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals("{\"predictions\":[7.0]}", r.body());
+    assertEquals(batchesBefore + 2, dev.shardserve.node.testing.MetricValues.batches(nodeMetrics, "slow"),
+        "the slow request ran once (and the release once)");
   }
 }

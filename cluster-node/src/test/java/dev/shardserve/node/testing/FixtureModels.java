@@ -82,6 +82,38 @@ public final class FixtureModels {
     });
   }
 
+  /**
+   * A model as slow as a test wants, using no CPU while it waits: {@code serving_default} (input
+   * {@code x}, float [-1], ignored) answers {@code y} = the next value put into a queue in the
+   * model's session, blocking until there is one; {@code release} (input {@code v}, float [1]) puts
+   * {@code v} there. Serve it with synthetic warm-up off (warm-up would block) and batching off.
+   */
+  public static void writeGate(Path versionDir) {
+    try {
+      Files.createDirectories(versionDir.getParent());
+      try (Graph g = new Graph(); Session s = new Session(g)) {
+        Ops tf = Ops.create(g);
+        var queue = tf.io.fifoQueue(java.util.List.of(TFloat32.class),
+            org.tensorflow.op.io.FifoQueue.shapes(java.util.List.of(Shape.of(1))));
+        Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
+        @SuppressWarnings("unchecked")
+        org.tensorflow.Operand<TFloat32> next = (org.tensorflow.Operand<TFloat32>) tf.io.queueDequeue(queue,
+            java.util.List.of(TFloat32.class)).components().get(0);
+        Placeholder<TFloat32> v = tf.withName("v").placeholder(TFloat32.class, Placeholder.shape(Shape.of(1)));
+        var put = tf.io.queueEnqueue(queue, java.util.List.of(v));
+        var ok = tf.withControlDependencies(java.util.List.of(put)).withName("ok").identity(v);
+        Signature wait = Signature.builder().key("serving_default").methodName("tensorflow/serving/predict")
+            .input("x", x).output("y", tf.withName("y").identity(next)).build();
+        Signature release = Signature.builder().key("release").methodName("tensorflow/serving/predict")
+            .input("v", v).output("ok", ok).build();
+        SavedModelBundle.exporter(versionDir.toString()).withSession(s)
+            .withFunction(SessionFunction.create(wait, s)).withFunction(SessionFunction.create(release, s)).export();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the gate model to " + versionDir, e);
+    }
+  }
+
   private static void export(Path versionDir, BiFunction<Ops, Graph, Signature> build) {
     try {
       Files.createDirectories(versionDir.getParent());

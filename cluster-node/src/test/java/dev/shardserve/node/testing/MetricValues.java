@@ -17,6 +17,13 @@ public final class MetricValues {
     return h == null ? 0 : h.getCount();
   }
 
+  /** Requests a runtime thread has taken from the model's queue ({@code shardserve_queue_duration_seconds}' count). */
+  public static long queueWaits(ShardServeMetrics metrics, String model) {
+    HistogramSnapshot.HistogramDataPointSnapshot h = (HistogramSnapshot.HistogramDataPointSnapshot) point(metrics,
+        "shardserve_queue_duration_seconds", "model", model);
+    return h == null ? 0 : h.getCount();
+  }
+
   /** Requests refused for {@code reason} ({@code shardserve_refused_total}). */
   public static long refused(ShardServeMetrics metrics, String model, String reason) {
     CounterSnapshot.CounterDataPointSnapshot c = (CounterSnapshot.CounterDataPointSnapshot) point(metrics,
