@@ -151,6 +151,16 @@ final class Report {
       }
     }
 
+    for (String system : List.of(Suite.STANDALONE, Suite.CLUSTER)) {
+      Results.RampUp ramp = r.rampUps.get(system);
+      if (ramp != null) {
+        out.add(new Ratio("time to full speed (" + (system.equals(Suite.STANDALONE) ? "standalone" : "cluster") + ")",
+            system + ", MLP, 1 row, 64 clients from a fresh start: seconds from the process's start to 90 % of its "
+                + "steady rate", ramp.fullSpeedAtSeconds(), "s", "≤ 15 s", ramp.fullSpeedAtSeconds() <= 15,
+            f("steady %.0f answers/s (median of the last 5 one-second windows); cold start %.1f s",
+                ramp.steady(), ramp.windows().isEmpty() ? Double.NaN : ramp.windows().get(0)[0] - 1)));
+      }
+    }
     if (mlpCeiling != null && !mlpCeiling.decodeMicrosPerRow().isEmpty()) {
       Map.Entry<Integer, Double> decode = mlpCeiling.decodeMicrosPerRow().entrySet().iterator().next();
       Double full = mlpCeiling.fullDecodeMicrosPerRow().get(decode.getKey());
@@ -325,6 +335,18 @@ final class Report {
             lr.refused().getTotalCount() / lr.seconds(), lr.refused().getTotalCount() == 0 ? "-"
                 : f("%.2f", lr.ms(lr.refusedService(), 99)), q.cpuMicrosPerRequest(), lr.statuses()));
       }
+    }
+    if (!r.rampUps.isEmpty()) {
+      l.add("");
+      l.add("## Time to full speed (answers per second in one-second windows after a fresh start)");
+      l.add("");
+      r.rampUps.forEach((system, ramp) -> {
+        StringBuilder b = new StringBuilder();
+        for (double[] w : ramp.windows()) {
+          b.append(b.length() == 0 ? "" : ", ").append(f("%.0f s: %.0f", w[0], w[1]));
+        }
+        l.add(f("- %s: %s", system, b));
+      });
     }
     if (!r.threads.isEmpty()) {
       l.add("");

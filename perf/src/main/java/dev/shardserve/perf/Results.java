@@ -46,6 +46,15 @@ final class Results {
   final Map<String, Double> coldStarts = new LinkedHashMap<>();
   /** System → its closed loop at the plan's crowd factor times its saturating client count. */
   final Map<String, Point> crowds = new LinkedHashMap<>();
+  /**
+   * A fresh start under load: answers per second in one-second windows from the first answer on
+   * ({@code at}: seconds since the process started, at each window's end), the steady rate (the
+   * median of the last five windows), and when it first reached 90 % of it.
+   */
+  record RampUp(List<double[]> windows, double steady, double fullSpeedAtSeconds) {}
+
+  /** System → its time-to-full-speed run. */
+  final Map<String, RampUp> rampUps = new LinkedHashMap<>();
   /** System → threads its (first) process ran while saturated, by name prefix. */
   final Map<String, Map<String, Integer>> threads = new LinkedHashMap<>();
   /** Systems or runs that could not be measured, with the reason (shown in the report). */

@@ -98,7 +98,49 @@ final class Suite {
         closedRuns(s, mlp, plan.baselineClients());
       });
     }
+    if (plan.rampSeconds() > 0) {
+      rampUp(STANDALONE, () -> systems.standalone(mlp.request()), mlp);
+      if (plan.cluster()) {
+        rampUp(CLUSTER, () -> systems.cluster(mlp.request()), mlp);
+      }
+    }
     return results;
+  }
+
+  /**
+   * Time to full speed: a fresh start of the system, then one-second closed-loop windows (64
+   * clients) from its first answer on; steady is the median of the last five, full speed the first
+   * window at 90 % of it, counted from the process's start (JIT warm-up of the request path shows).
+   */
+  private void rampUp(String name, Start start, Workload w) throws InterruptedException {
+    log("time to full speed of " + name);
+    try (Systems.Running s = start.start()) {
+      long base = System.nanoTime();
+      java.util.List<double[]> windows = new ArrayList<>();
+      LoadGenerator g = new LoadGenerator(() -> w.request().connect(s.port()));
+      for (int i = 0; i < plan.rampSeconds(); i++) {
+        LoadResult r = g.closed(name + " ramp " + i, 64, 0, 1.0);
+        windows.add(new double[] {s.coldStartSeconds() + (System.nanoTime() - base) / 1e9, r.goodput()});
+      }
+      java.util.List<Double> last = new ArrayList<>();
+      for (int i = Math.max(0, windows.size() - 5); i < windows.size(); i++) {
+        last.add(windows.get(i)[1]);
+      }
+      last.sort(null);
+      double steady = last.get(last.size() / 2);
+      double at = Double.NaN;
+      for (double[] win : windows) {
+        if (win[1] >= 0.9 * steady) {
+          at = win[0];
+          break;
+        }
+      }
+      results.rampUps.put(name, new Results.RampUp(windows, steady, at));
+      log(String.format(Locale.ROOT, "%s: steady %.0f/s, 90%% of it %.1f s after its start", name, steady, at));
+    } catch (IOException | RuntimeException e) {
+      results.failures.add("time to full speed of " + name + ": " + e.getMessage());
+      log("time to full speed of " + name + " FAILED: " + e);
+    }
   }
 
   private interface Start {
