@@ -15,6 +15,7 @@ import dev.shardserve.dataplane.InferCall;
 import dev.shardserve.gateway.GatewaySettings;
 import dev.shardserve.gateway.admission.Admission;
 import dev.shardserve.gateway.errors.HttpErrors;
+import dev.shardserve.gateway.openapi.ApiRoute;
 import dev.shardserve.gateway.routing.ModelRouter;
 import dev.shardserve.gateway.routing.RoutingSnapshot;
 import dev.shardserve.protocol.ErrorCode;
@@ -32,6 +33,8 @@ import dev.shardserve.protocol.ModelProtocol.StatusReply;
 import dev.shardserve.protocol.VersionSelector;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
@@ -56,6 +59,9 @@ public final class TfServingApi {
 
   private static final JsonFactory JSON = RequestJson.FACTORY;
 
+  /** The routes this class serves (the OpenAPI document must name exactly these). */
+  public static final List<ApiRoute> ROUTES = routes();
+
   private final ModelRouter router;
   private final Admission admission;
   private final GatewaySettings settings;
@@ -67,6 +73,19 @@ public final class TfServingApi {
     this.admission = admission;
     this.settings = settings;
     this.materializer = materializer;
+  }
+
+  private static List<ApiRoute> routes() {
+    List<ApiRoute> out = new ArrayList<>();
+    for (String base : List.of("/v1/models/{model_name}", "/v1/models/{model_name}/versions/{model_version}",
+        "/v1/models/{model_name}/labels/{version_label}")) {
+      out.add(ApiRoute.get(base));
+      out.add(ApiRoute.get(base + "/metadata"));
+      for (String verb : List.of("predict", "classify", "regress")) {
+        out.add(ApiRoute.post(base + ":" + verb));
+      }
+    }
+    return List.copyOf(out);
   }
 
   public CompletionStage<HttpResponse> handle(HttpRequest request) {
