@@ -151,6 +151,9 @@ public final class AdminApi {
           return rollback(requireKnown(model), AdminJson.object(body));
       }
     } else if ((m = LABEL.matcher(path)).matches()) {
+      if (!method.equals(HttpMethods.PUT) && !method.equals(HttpMethods.DELETE)) {
+        throw new MethodNotAllowed(method.value() + " is not allowed on " + path + ": use PUT or DELETE");
+      }
       String model = requireKnown(modelName(m.group(1)));
       String label = labelName(m.group(2));
       if (method.equals(HttpMethods.PUT)) {
