@@ -75,7 +75,15 @@ public final class V2Readiness {
       return CompletableFuture.completedFuture(Answer.not(ErrorCode.MODEL_NOT_READY,
           "no worker node has joined the cluster yet"));
     }
-    TreeSet<String> models = new TreeSet<>(snapshot.routes().keySet());
+    // The desired state decides which models count: named and loaded, or (discovery on) found in
+    // a repository, which is what a worker publishes. A named model that is unloaded never counts.
+    TreeSet<String> models = new TreeSet<>();
+    for (String m : snapshot.routes().keySet()) {
+      ModelSpec spec = snapshot.desired().models().get(m);
+      if (spec != null ? spec.loaded() : snapshot.desired().discoverRepository()) {
+        models.add(m);
+      }
+    }
     for (Map.Entry<String, ModelSpec> e : snapshot.desired().models().entrySet()) {
       if (e.getValue().loaded()) {
         models.add(e.getKey());
