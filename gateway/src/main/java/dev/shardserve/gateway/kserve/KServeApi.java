@@ -70,6 +70,7 @@ public final class KServeApi {
   private final GatewaySettings settings;
   private final Materializer materializer;
   private final V2Readiness readiness;
+  private final V2InputTypes remoteTypes;
   private final Ticker ticker = Ticker.SYSTEM;
   private final byte[] serverMetadata;
 
@@ -79,6 +80,7 @@ public final class KServeApi {
     this.settings = settings;
     this.materializer = materializer;
     this.readiness = new V2Readiness(router, settings.controlTimeout());
+    this.remoteTypes = new V2InputTypes(router, settings.controlTimeout());
     String version = KServeApi.class.getPackage().getImplementationVersion();
     this.serverMetadata = V2ResponseWriter.serverMetadata("shardserve", version == null ? "development" : version,
         EXTENSIONS);
@@ -250,11 +252,33 @@ public final class KServeApi {
     }
     List<V2Input> inputs = inputs(req, body, headerLength);
     ModelRouter.Target target = router.target(route);
-    Map<String, DType> expected = target.handle() == null ? null : target.handle().inputTypes(signature);
-    InferCall call = V2Calls.predict(route.model(), version, signature, inputs, expected, arrivedNanos + timeoutNanos);
-    String model = route.model();
+    long deadlineNanos = arrivedNanos + timeoutNanos;
     V2Request answered = req;
-    return router.infer(route, target, call, reply -> answer(model, answered, reply));
+    if (target.handle() != null) {
+      Map<String, DType> expected = target.handle().inputTypes(signature);
+      return run(route, target, version, signature, inputs, expected, deadlineNanos, answered);
+    }
+    return remoteTypes.of(route.model(), version, signature).thenCompose(expected -> {
+      try {
+        return run(route, target, version, signature, inputs, expected, deadlineNanos, answered);
+      } catch (V2Exception e) {
+        return done(HttpErrors.of(e.code(), e.getMessage()));
+      }
+    });
+  }
+
+  private CompletionStage<HttpResponse> run(RoutingSnapshot.Route route, ModelRouter.Target target,
+      VersionSelector version, String signature, List<V2Input> inputs, Map<String, DType> expected,
+      long deadlineNanos, V2Request request) {
+    InferCall call = V2Calls.predict(route.model(), version, signature, inputs, expected, deadlineNanos);
+    String model = route.model();
+    boolean remote = target.handle() == null;
+    return router.infer(route, target, call, reply -> {
+      if (remote && reply instanceof InferResult r) {
+        remoteTypes.answeredBy(model, version, r.version());
+      }
+      return answer(model, request, reply);
+    });
   }
 
   /** The inputs: JSON data as decoded, binary data sliced out of the body in the order the inputs declare it. */

@@ -24,7 +24,9 @@ import java.util.concurrent.CompletionStage;
  * some replica of it has that version AVAILABLE (for the model: any version). The server is
  * ready, as KServe's required API puts it ("all the models are ready for inferencing"), when a
  * worker node has joined and every model the desired state says to serve (named and loaded, or
- * found in a repository while discovery is on) has a replica with an AVAILABLE version. Each
+ * found in a repository while discovery is on) has a replica with an AVAILABLE version; with
+ * discovery on, also only once some worker has published its models (before that they are not
+ * known, and a server with nothing to serve is not ready). Each
  * answer asks every replica of every such model for its status, bounded by the control timeout.
  */
 public final class V2Readiness {
@@ -74,6 +76,12 @@ public final class V2Readiness {
     if (!snapshot.workersJoined()) {
       return CompletableFuture.completedFuture(Answer.not(ErrorCode.MODEL_NOT_READY,
           "no worker node has joined the cluster yet"));
+    }
+    if (snapshot.routes().isEmpty() && snapshot.desired().discoverRepository()) {
+      // Until a worker's catalog has arrived, the repository's models are not known: not ready
+      // rather than vacuously ready.
+      return CompletableFuture.completedFuture(Answer.not(ErrorCode.MODEL_NOT_READY,
+          "no worker node has published the models of its repository yet"));
     }
     // The desired state decides which models count: named and loaded, or (discovery on) found in
     // a repository, which is what a worker publishes. A named model that is unloaded never counts.
