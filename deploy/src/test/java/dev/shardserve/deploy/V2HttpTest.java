@@ -432,6 +432,10 @@ class V2HttpTest {
     }
     assertError(infer("{\"inputs\":[" + input("x", "[1," + n + "]", "FP32", "\"data\":" + data + "]") + "]}"), 413,
         "shardserve.gateway.max-request-bytes");
+    String longId = "i".repeat(70 * 1024);
+    assertError(send(DT + "/infer", new V2Wire.Body("{\"id\":\"" + longId + "\",\"inputs\":[" + input("x", "[1,1]", "FP32",
+        "\"parameters\":{\"binary_data_size\":4}") + "]}", V2Wire.parts(V2Wire.floats(1)))), 413,
+        "JSON part", "shardserve.gateway.max-request-bytes");
     byte[] huge = new byte[300 * 1024];
     assertError(send(DT + "/infer", new V2Wire.Body("{\"inputs\":[" + input("x", "[1," + huge.length / 4 + "]",
         "FP32", "\"parameters\":{\"binary_data_size\":" + huge.length + "}") + "]}", V2Wire.parts(huge))), 413,

@@ -239,6 +239,11 @@ public final class KServeApi {
       throw V2Exception.invalid("the Inference-Header-Content-Length header says the JSON is " + headerLength
           + " bytes, but the body has only " + body.size() + " bytes");
     }
+    if (headerLength > settings.maxRequestBytes()) {
+      throw new V2Exception(ErrorCode.TOO_LARGE, "the JSON part of the request (Inference-Header-Content-Length "
+          + headerLength + ") exceeds the limit of " + settings.maxRequestBytes()
+          + " bytes (shardserve.gateway.max-request-bytes); only binary tensor data may be larger");
+    }
     byte[] json = headerLength >= 0 ? body.slice(0, headerLength).toArray() : body.toArray();
     V2Request req = V2FastDecoder.decode(json, 0, json.length);
     if (req == null) {
