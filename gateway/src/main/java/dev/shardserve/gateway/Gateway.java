@@ -12,10 +12,13 @@ import dev.shardserve.concurrent.PlainFutures;
 import dev.shardserve.desired.DesiredStateStore;
 import dev.shardserve.desired.ModelConfigSource;
 import dev.shardserve.gateway.admin.AdminApi;
+import dev.shardserve.gateway.admin.RepositoryApi;
 import dev.shardserve.gateway.admission.Admission;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.gateway.grpc.GrpcServer;
 import dev.shardserve.gateway.grpc.GrpcSettings;
+import dev.shardserve.gateway.kserve.KServeApi;
+import dev.shardserve.gateway.openapi.OpenApiDocument;
 import dev.shardserve.gateway.routing.ModelRouter;
 import dev.shardserve.gateway.tfserving.TfServingApi;
 import dev.shardserve.protocol.ErrorCode;
@@ -40,7 +43,10 @@ public final class Gateway {
 
   private Gateway() {}
 
-  /** The listeners of a gateway: inference (TF Serving REST), admin, and gRPC (null when turned off). */
+  /**
+   * The listeners of a gateway: inference (TF Serving REST v1, Open Inference Protocol v2), admin,
+   * and gRPC (null when turned off).
+   */
   public record Bindings(ServerBinding inference, ServerBinding admin, GrpcServer grpc) {}
 
   public static CompletionStage<Bindings> start(ActorSystem<?> system, GatewaySettings settings) {
@@ -49,16 +55,27 @@ public final class Gateway {
     Admission admission = new Admission(Admission.Settings.fromConfig(
         system.settings().config().getConfig("shardserve.gateway.admission")), System::nanoTime);
     TfServingApi tfServing = new TfServingApi(router, admission, settings, materializer);
+    KServeApi kserve = new KServeApi(router, admission, settings, materializer);
     DesiredStateStore store = new DesiredStateStore(system, settings.controlTimeout());
     GrpcServer grpc = startGrpc(system, router, admission, settings, store);
     AdminApi admin = new AdminApi(router, store,
         ModelConfigSource.of(system.settings().config(), System.getenv()), settings.controlTimeout(), materializer);
+    RepositoryApi repository = new RepositoryApi(router, store, system, settings.controlTimeout(), materializer);
+    // Per-route limits (max-request-bytes for JSON, max-binary-bytes for binary tensor data) are
+    // checked by each route; the parser's own limit is the larger of the two.
     ServerSettings server = ServerSettings.create(system.classicSystem())
-        .withParserSettings(ParserSettings.forServer(system).withMaxContentLength(settings.maxRequestBytes()));
-    CompletionStage<ServerBinding> inference = bind(system, "inference API (TF Serving REST v1)", settings.host(),
-        settings.port(), server, request -> handle(tfServing::handle, materializer, request, "/v1/"));
+        .withParserSettings(ParserSettings.forServer(system)
+            .withMaxContentLength(Math.max(settings.maxRequestBytes(), settings.maxBinaryBytes())));
+    CompletionStage<ServerBinding> inference = bind(system, "inference API (TF Serving REST v1, Open Inference "
+        + "Protocol v2)", settings.host(), settings.port(), server, request -> handle(materializer, request, path ->
+            path.startsWith("/v1/") ? tfServing::handle
+                : path.equals("/v2") || path.startsWith("/v2/") ? kserve::handle
+                : path.equals(OpenApiDocument.PATH) ? OpenApiDocument.INFERENCE::handle : null));
     CompletionStage<ServerBinding> adminBinding = bind(system, "admin API", settings.adminHost(),
-        settings.adminPort(), server, request -> handle(admin::handle, materializer, request, "/admin/"));
+        settings.adminPort(), server, request -> handle(materializer, request, path ->
+            path.startsWith("/admin/") ? admin::handle
+                : path.startsWith(RepositoryApi.PREFIX) ? repository::handle
+                : path.equals(OpenApiDocument.PATH) ? OpenApiDocument.ADMIN::handle : null));
     return inference.thenCombine(adminBinding, (i, a) -> new Bindings(i, a, grpc));
   }
 
@@ -99,13 +116,17 @@ public final class Gateway {
         }));
   }
 
-  private static CompletionStage<HttpResponse> handle(
-      java.util.function.Function<HttpRequest, CompletionStage<HttpResponse>> api, Materializer materializer,
-      HttpRequest request, String prefix) {
+  /** The API that serves a path, or null for a path no API of the listener serves. */
+  private interface Dispatch {
+    java.util.function.Function<HttpRequest, CompletionStage<HttpResponse>> api(String path);
+  }
+
+  private static CompletionStage<HttpResponse> handle(Materializer materializer, HttpRequest request,
+      Dispatch dispatch) {
     CompletionStage<HttpResponse> response;
     try {
-      response = request.getUri().path().startsWith(prefix) ? api.apply(request)
-          : CompletableFuture.completedFuture(notFound(request, materializer));
+      var api = dispatch.api(request.getUri().path());
+      response = api != null ? api.apply(request) : CompletableFuture.completedFuture(notFound(request, materializer));
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);
     }

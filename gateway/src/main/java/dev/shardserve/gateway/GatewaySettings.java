@@ -11,6 +11,7 @@ public record GatewaySettings(
     String host,
     int port,
     long maxRequestBytes,
+    long maxBinaryBytes,
     Duration defaultDeadline,
     Duration maxDeadline,
     Duration controlTimeout,
@@ -24,6 +25,10 @@ public record GatewaySettings(
     if (maxRequestBytes < 1024) {
       throw new IllegalArgumentException("shardserve.gateway.max-request-bytes must be >= 1 KiB, was "
           + maxRequestBytes);
+    }
+    if (maxBinaryBytes < 1024 || maxBinaryBytes > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("shardserve.gateway.max-binary-bytes must be from 1 KiB to 2 GiB, was "
+          + maxBinaryBytes);
     }
     if (defaultDeadline.isZero() || defaultDeadline.isNegative() || maxDeadline.compareTo(defaultDeadline) < 0) {
       throw new IllegalArgumentException("shardserve.gateway: need 0 < default-deadline <= max-deadline, was "
@@ -43,6 +48,7 @@ public record GatewaySettings(
         c.getString("host"),
         c.getInt("port"),
         c.getBytes("max-request-bytes"),
+        c.getBytes("max-binary-bytes"),
         c.getDuration("default-deadline"),
         c.getDuration("max-deadline"),
         c.getDuration("control-timeout"),
@@ -51,7 +57,7 @@ public record GatewaySettings(
   }
 
   public GatewaySettings withPort(int newPort) {
-    return new GatewaySettings(host, newPort, maxRequestBytes, defaultDeadline, maxDeadline, controlTimeout,
+    return new GatewaySettings(host, newPort, maxRequestBytes, maxBinaryBytes, defaultDeadline, maxDeadline, controlTimeout,
         adminHost, adminPort);
   }
 }

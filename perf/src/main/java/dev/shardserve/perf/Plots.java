@@ -17,7 +17,8 @@ final class Plots {
 
   /** Writes the plots for {@code w}; returns the file names written (relative to {@code dir}). */
   static List<String> write(Results results, Workload w, Path dir) throws IOException {
-    String base = w.model() + (w.rows() == 1 ? "" : "-" + w.rows() + "rows");
+    String base = w.model() + (w.api().equals(Workload.V1) ? "" : "-" + w.api().replace(' ', '-'))
+        + (w.rows() == 1 ? "" : "-" + w.rows() + "rows");
     List<String> files = new ArrayList<>();
 
     XYChart throughput = chart("Throughput vs concurrency: " + w.label(), "concurrent clients", "answers per second");
@@ -26,7 +27,8 @@ final class Plots {
     latency.getStyler().setYAxisLogarithmic(true);
     for (String system : results.systems()) {
       List<Results.Point> pts = results.points.stream()
-          .filter(p -> p.system().equals(system) && p.workload().model().equals(w.model()) && p.workload().rows() == w.rows() && p.clients() > 0
+          .filter(p -> p.system().equals(system) && p.workload().api().equals(w.api())
+              && p.workload().model().equals(w.model()) && p.workload().rows() == w.rows() && p.clients() > 0
               && p.load().count(200) > 0)
           .sorted(Comparator.comparingInt(Results.Point::clients)).toList();
       if (pts.isEmpty()) {

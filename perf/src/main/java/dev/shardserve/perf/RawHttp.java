@@ -25,22 +25,31 @@ final class RawHttp implements AutoCloseable {
   /** A response: its status and, for errors, the body text (else null). */
   record Response(int status, String body) {}
 
-  /** A request to send again and again, to whichever port. */
-  record Request(String method, String path, byte[] body) {
+  /**
+   * A request to send again and again, to whichever port.
+   *
+   * @param headers header lines besides Host and Content-Length, each ending in CRLF (a JSON
+   *     request: {@code Content-Type: application/json}; Triton's binary requests: none)
+   */
+  record Request(String method, String path, byte[] body, String headers) {
     static Request predict(String model, byte[] body) {
-      return new Request("POST", "/v1/models/" + model + ":predict", body);
+      return new Request("POST", "/v1/models/" + model + ":predict", body, "Content-Type: application/json\r\n");
     }
 
     RawHttp connect(int port) {
-      return new RawHttp("127.0.0.1", port, method, path, body);
+      return new RawHttp("127.0.0.1", port, method, path, body, headers);
     }
   }
 
   RawHttp(String host, int port, String method, String path, byte[] body) {
+    this(host, port, method, path, body, "Content-Type: application/json\r\n");
+  }
+
+  RawHttp(String host, int port, String method, String path, byte[] body, String headers) {
     this.host = host;
     this.port = port;
     String head = method + " " + path + " HTTP/1.1\r\nHost: " + host + ":" + port
-        + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n";
+        + "\r\n" + headers + "Content-Length: " + body.length + "\r\n\r\n";
     byte[] h = head.getBytes(StandardCharsets.US_ASCII);
     this.request = new byte[h.length + body.length];
     System.arraycopy(h, 0, request, 0, h.length);

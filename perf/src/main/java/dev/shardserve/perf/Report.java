@@ -161,6 +161,8 @@ final class Report {
                 ramp.steady(), ramp.windows().isEmpty() ? Double.NaN : ramp.windows().get(0)[0] - 1)));
       }
     }
+    v2Ratios(out, c, mlpCeiling);
+
     if (mlpCeiling != null && !mlpCeiling.decodeMicrosPerRow().isEmpty()) {
       Map.Entry<Integer, Double> decode = mlpCeiling.decodeMicrosPerRow().entrySet().iterator().next();
       Double full = mlpCeiling.fullDecodeMicrosPerRow().get(decode.getKey());
@@ -172,6 +174,56 @@ final class Report {
       out.add(missing("decoder", "MLP body"));
     }
     return out;
+  }
+
+  /**
+   * The Open Inference Protocol's ratios: server CPU per row with 32 binary rows per request
+   * against TensorFlow's own at batch 32 (goal <= 1.25x), v2 JSON's CPU per request against v1
+   * JSON's on the same numbers (goal within 10 %), and 1-row latency at one client.
+   */
+  private void v2Ratios(List<Ratio> out, int c, Results.Ceiling ceiling) {
+    String mlp = Suite.MLP;
+    Optional<Results.Point> wideBinary = r.saturated(Suite.STANDALONE, Workload.V2_BINARY, mlp, 32);
+    Optional<Results.CeilingPoint> at32 = ceiling == null ? Optional.empty()
+        : ceiling.points().stream().filter(q -> q.batch() == 32).findFirst();
+    if (wideBinary.isPresent() && at32.isPresent()) {
+      double cpuPerRow = wideBinary.get().cpuMicrosPerRequest() / 32;
+      double v = cpuPerRow / at32.get().cpuMicrosPerRow();
+      out.add(new Ratio("v2 binary cost", "server CPU per row, v2 binary, MLP, 32 rows per request, at saturation ("
+          + wideBinary.get().clients() + " clients) ÷ TensorFlow's CPU per row at batch 32, in-process", v, "×",
+          "≤ 1.25×", v <= 1.25, f("%.1f ÷ %.1f µs per row; %.0f rows/s (v1 JSON at 32 rows: %s)", cpuPerRow,
+              at32.get().cpuMicrosPerRow(), wideBinary.get().rowsPerSecond(),
+              r.saturated(Suite.STANDALONE, mlp, 32).map(p -> f("%.1f µs per row, %.0f rows/s",
+                  p.cpuMicrosPerRequest() / 32, p.rowsPerSecond())).orElse("not measured"))));
+    } else {
+      out.add(missing("v2 binary cost", "MLP, 32 rows per request in v2 binary, and the ceiling at batch 32"));
+    }
+    Optional<Results.Point> v1 = r.closed(Suite.STANDALONE, Workload.V1, mlp, 1, c);
+    Optional<Results.Point> v2 = r.closed(Suite.STANDALONE, Workload.V2_JSON, mlp, 1, c);
+    if (v1.isPresent() && v2.isPresent()) {
+      double v = v2.get().cpuMicrosPerRequest() / v1.get().cpuMicrosPerRequest();
+      Optional<Results.Point> v2Wide = r.saturated(Suite.STANDALONE, Workload.V2_JSON, mlp, 32);
+      Optional<Results.Point> v1Wide = r.saturated(Suite.STANDALONE, mlp, 32);
+      out.add(new Ratio("v2 JSON cost", "server CPU per request, v2 JSON ÷ v1 JSON, MLP, 1 row, " + c
+          + " clients, same numbers", v, "×", "0.9–1.1×", Math.abs(v - 1) <= 0.10, f("%.1f ÷ %.1f µs per request; "
+              + "%.0f vs %.0f answers/s%s", v2.get().cpuMicrosPerRequest(), v1.get().cpuMicrosPerRequest(),
+              v2.get().requestsPerSecond(), v1.get().requestsPerSecond(), v2Wide.isPresent() && v1Wide.isPresent()
+                  ? f("; at 32 rows %.1f vs %.1f µs per row", v2Wide.get().cpuMicrosPerRequest() / 32,
+                      v1Wide.get().cpuMicrosPerRequest() / 32) : "")));
+    } else {
+      out.add(missing("v2 JSON cost", "MLP, 1 row, v1 and v2 JSON at " + c + " clients"));
+    }
+    Optional<Results.Point> json1 = r.closed(Suite.STANDALONE, Workload.V2_JSON, mlp, 1, 1);
+    Optional<Results.Point> binary1 = r.closed(Suite.STANDALONE, Workload.V2_BINARY, mlp, 1, 1);
+    Optional<Results.Point> v1One = r.closed(Suite.STANDALONE, Workload.V1, mlp, 1, 1);
+    if (json1.isPresent() && binary1.isPresent()) {
+      out.add(new Ratio("v2 latency", "p50 at 1 client, MLP, 1 row: v2 JSON and v2 binary (v1 JSON for scale)",
+          json1.get().ms(50), "ms", "(reported)", null, f("v2 JSON p50 %.3f ms, p99 %.3f ms; v2 binary p50 %.3f ms, "
+              + "p99 %.3f ms; v1 JSON p50 %s ms", json1.get().ms(50), json1.get().ms(99), binary1.get().ms(50),
+              binary1.get().ms(99), v1One.map(p -> f("%.3f", p.ms(50))).orElse("-"))));
+    } else {
+      out.add(missing("v2 latency", "MLP, 1 row, 1 client, v2 JSON and binary"));
+    }
   }
 
   /** The open-loop run of {@code system} at {@code factor} × its saturated rate (within 1 %). */
@@ -265,7 +317,10 @@ final class Report {
         + "shardserve, the naive server and the ceiling; the naive server is also run with TensorFlow's defaults.",
         p.windowSeconds(), p.warmupSeconds(), p.overloadFactors(), p.overloadConnections(), p.crowdFactor()));
     l.add("- **Models**: `half_plus_two` (y = x/2 + 2, overhead-bound) and `mlp` (784-512-512-10, compute-bound), "
-        + "written by `example-model` with fixed seeds; bodies are TF Serving's row format.");
+        + "written by `example-model` with fixed seeds; bodies are TF Serving's row format, and for the Open "
+        + "Inference Protocol runs (MLP, `v2 JSON` and `v2 binary`) the same numbers as Triton's Python client sends "
+        + "them (compact JSON with flat data; binary: JSON header with binary_data_size, then little-endian floats, "
+        + "Inference-Header-Content-Length, no Content-Type).");
     l.add("");
     l.add("## Ratios");
     l.add("");

@@ -65,8 +65,12 @@ final class Results {
   }
 
   Optional<Point> closed(String system, String model, int rows, int clients) {
-    return sweep().filter(p -> p.system().equals(system) && p.workload().model().equals(model)
-        && p.workload().rows() == rows && p.clients() == clients).findFirst();
+    return closed(system, Workload.V1, model, rows, clients);
+  }
+
+  Optional<Point> closed(String system, String api, String model, int rows, int clients) {
+    return sweep().filter(p -> p.system().equals(system) && p.workload().api().equals(api)
+        && p.workload().model().equals(model) && p.workload().rows() == rows && p.clients() == clients).findFirst();
   }
 
   /** The closed-loop runs of the sweeps (not the crowd runs). */
@@ -76,8 +80,12 @@ final class Results {
 
   /** The best closed-loop throughput of a system on a workload: its saturation. */
   Optional<Point> saturated(String system, String model, int rows) {
-    return sweep().filter(p -> p.system().equals(system) && p.workload().model().equals(model)
-            && p.workload().rows() == rows)
+    return saturated(system, Workload.V1, model, rows);
+  }
+
+  Optional<Point> saturated(String system, String api, String model, int rows) {
+    return sweep().filter(p -> p.system().equals(system) && p.workload().api().equals(api)
+            && p.workload().model().equals(model) && p.workload().rows() == rows)
         .max((a, b) -> Double.compare(a.requestsPerSecond(), b.requestsPerSecond()));
   }
 
@@ -87,8 +95,8 @@ final class Results {
    */
   Optional<Point> saturating(String system, String model, int rows) {
     Optional<Point> best = saturated(system, model, rows);
-    return best.flatMap(b -> sweep().filter(p -> p.system().equals(system) && p.workload().model().equals(model)
-            && p.workload().rows() == rows && p.requestsPerSecond() >= 0.9 * b.requestsPerSecond())
+    return best.flatMap(b -> sweep().filter(p -> p.system().equals(system) && p.workload().api().equals(Workload.V1)
+            && p.workload().model().equals(model) && p.workload().rows() == rows && p.requestsPerSecond() >= 0.9 * b.requestsPerSecond())
         .min((a, c) -> Integer.compare(a.clients(), c.clients())));
   }
 

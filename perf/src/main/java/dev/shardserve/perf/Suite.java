@@ -29,6 +29,8 @@ final class Suite {
   static final String HALF_PLUS_TWO = "half_plus_two";
   static final String MLP = "mlp";
   static final int MLP_WIDTH = 784;
+  static final String MLP_INPUT = "x";
+  static final String MLP_OUTPUT = "probabilities";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -40,6 +42,10 @@ final class Suite {
   private final Workload hpt = Workload.rows(HALF_PLUS_TWO, 1, 0, 7);
   private final Workload mlp = Workload.rows(MLP, 1, MLP_WIDTH, 7);
   private final Workload mlpWide = Workload.rows(MLP, 32, MLP_WIDTH, 7);
+  private final Workload mlpV2Json = Workload.v2Json(MLP, MLP_INPUT, MLP_OUTPUT, 1, MLP_WIDTH, 7);
+  private final Workload mlpV2Binary = Workload.v2Binary(MLP, MLP_INPUT, 1, MLP_WIDTH, 7);
+  private final Workload mlpWideV2Json = Workload.v2Json(MLP, MLP_INPUT, MLP_OUTPUT, 32, MLP_WIDTH, 7);
+  private final Workload mlpWideV2Binary = Workload.v2Binary(MLP, MLP_INPUT, 32, MLP_WIDTH, 7);
 
   Suite(Plan plan, Path jar, Path perfJar, Path out) {
     this.plan = plan;
@@ -83,6 +89,12 @@ final class Suite {
       closedRuns(s, mlp, plan.sweep());
       results.threads.put(s.name(), s.threadsByName());
       closedRuns(s, mlpWide, plan.wideClients());
+      // The Open Inference Protocol: the same rows in JSON and in Triton's binary form, at one
+      // client (latency) and at the client count the ratios compare at; 32 rows at saturation.
+      closedRuns(s, mlpV2Json, List.of(1, plan.ratioClients()));
+      closedRuns(s, mlpV2Binary, List.of(1, plan.ratioClients()));
+      closedRuns(s, mlpWideV2Json, plan.wideClients());
+      closedRuns(s, mlpWideV2Binary, plan.wideClients());
       crowd(s, mlp);
       overload(s, hpt);
       overload(s, mlp);
@@ -177,7 +189,7 @@ final class Suite {
 
   private void grpcPoint(Systems.Running s, GrpcLoad.Api api, String system, int rows, int clients)
       throws InterruptedException {
-    Workload w = new Workload(MLP, rows, new byte[0]);
+    Workload w = new Workload(MLP, "gRPC " + api, rows, new byte[0], "");
     String name = system + ", " + w.label() + ", " + clients + " clients";
     Path log = work.resolve("grpc-load-" + api + "-" + rows + "-" + clients + ".log");
     List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",

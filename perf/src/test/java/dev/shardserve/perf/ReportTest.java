@@ -52,6 +52,52 @@ class ReportTest {
   }
 
   @Test
+  void v2Ratios_compareBinaryWithTheCeilingAtBatch32_andV2JsonWithV1() {
+    Results r = results();
+    r.ceilings.put(Suite.MLP, new Results.Ceiling(Suite.MLP, 80, 120, List.of(new Results.CeilingPoint(32, 30_000, 40),
+        new Results.CeilingPoint(64, 40_000, 35)), Map.of(), Map.of()));
+    Workload json = Workload.v2Json(Suite.MLP, "x", "probabilities", 1, 784, 7);
+    Workload binary = Workload.v2Binary(Suite.MLP, "x", 1, 784, 7);
+    Workload wideBinary = Workload.v2Binary(Suite.MLP, "x", 32, 784, 7);
+    r.points.add(point(Suite.STANDALONE, json, 64, 7000, 9, 2.1)); // 300 µs vs v1's 285.7: 1.05x
+    r.points.add(point(Suite.STANDALONE, json, 1, 1000, 1.2, 0.5));
+    r.points.add(point(Suite.STANDALONE, binary, 1, 1000, 0.7, 0.5));
+    r.points.add(point(Suite.STANDALONE, wideBinary, 16, 1000, 20, 1.6)); // 1600 µs / 32 = 50 µs per row
+    List<Report.Ratio> ratios = new Report(r).ratios();
+    assertEquals(50.0 / 40, ratio(ratios, "v2 binary cost").value(), 1e-9);
+    assertTrue(ratio(ratios, "v2 binary cost").met());
+    assertEquals(2.1 / 2.0, ratio(ratios, "v2 JSON cost").value(), 1e-9);
+    assertTrue(ratio(ratios, "v2 JSON cost").met());
+    assertEquals(1.2, ratio(ratios, "v2 latency").value(), 0.05);
+    // the v1 ratios still read v1 runs only
+    assertEquals(3.5, ratio(ratios, "batching gain").value(), 1e-9);
+    String md = new Report(r).markdown(Map.of(), null);
+    assertTrue(md.contains("## Closed loop: mlp, v2 binary (32 rows per request)"), md);
+  }
+
+  @Test
+  void v2Bodies_carryTheSameNumbersAsV1_inTritonsForm() throws Exception {
+    Workload v1 = Workload.rows(Suite.MLP, 2, 3, 7);
+    Workload json = Workload.v2Json(Suite.MLP, "x", "y", 2, 3, 7);
+    Workload binary = Workload.v2Binary(Suite.MLP, "x", 2, 3, 7);
+    var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    var rows = mapper.readTree(v1.body()).get("instances");
+    var flat = mapper.readTree(json.body()).get("inputs").get(0).get("data");
+    String header = binary.headers();
+    int jsonLength = Integer.parseInt(header.substring(header.indexOf(':') + 1).trim());
+    var head = mapper.readTree(java.util.Arrays.copyOf(binary.body(), jsonLength));
+    assertEquals(24, head.get("inputs").get(0).get("parameters").get("binary_data_size").asInt());
+    var data = java.nio.ByteBuffer.wrap(binary.body(), jsonLength, 24).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < 6; i++) {
+      double v = rows.get(i / 3).get(i % 3).asDouble();
+      assertEquals(v, flat.get(i).asDouble());
+      assertEquals((float) v, data.getFloat());
+    }
+    assertEquals("POST /v2/models/mlp/infer", binary.request().method() + " " + binary.request().path());
+    assertTrue(!binary.headers().contains("Content-Type"));
+  }
+
+  @Test
   void ratios_comeFromTheRunsTheyName() {
     List<Report.Ratio> ratios = new Report(results()).ratios();
     assertEquals(3.5, ratio(ratios, "batching gain").value(), 1e-9);
@@ -86,7 +132,7 @@ class ReportTest {
   void aMissingRun_isShownAsNotMeasured_notHidden() {
     Results r = new Results(Plan.named("smoke"));
     List<Report.Ratio> ratios = new Report(r).ratios();
-    assertEquals(17, ratios.size()); // smoke has one open-loop factor; gRPC adds its own
+    assertEquals(20, ratios.size()); // smoke: one open-loop factor; gRPC and v2 add their own
     assertTrue(ratios.stream().allMatch(q -> Double.isNaN(q.value()) && q.detail().startsWith("not measured")));
   }
 

@@ -4,6 +4,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.BiFunction;
 import org.tensorflow.Graph;
 import org.tensorflow.SavedModelBundle;
@@ -13,7 +17,15 @@ import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TBfloat16;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat16;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TUint16;
+import org.tensorflow.types.TUint8;
+import org.tensorflow.types.family.TType;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TString;
 
@@ -82,6 +94,55 @@ public final class FixtureModels {
     });
   }
 
+  /** The dtypes TensorFlow Java 1.1 has tensor types for, by Open Inference Protocol name. */
+  public static final Map<String, Class<? extends TType>> DTYPES = dtypes();
+
+  private static Map<String, Class<? extends TType>> dtypes() {
+    Map<String, Class<? extends TType>> m = new LinkedHashMap<>();
+    m.put("BOOL", TBool.class);
+    m.put("UINT8", TUint8.class);
+    m.put("UINT16", TUint16.class);
+    m.put("INT32", TInt32.class);
+    m.put("INT64", TInt64.class);
+    m.put("FP16", TFloat16.class);
+    m.put("BF16", TBfloat16.class);
+    m.put("FP32", TFloat32.class);
+    m.put("FP64", TFloat64.class);
+    m.put("BYTES", TString.class);
+    return m;
+  }
+
+  /**
+   * One identity signature per dtype TensorFlow Java can feed, named after its Open Inference
+   * Protocol datatype in lower case ({@code fp32}, {@code bytes}, ...): input {@code x} of shape
+   * [-1, -1] comes back as output {@code y}. Signature {@code serving_default} takes {@code x}
+   * (float [-1, -1]) and answers {@code double} (2x) and {@code plus_one} (x + 1); signature
+   * {@code mixed} takes {@code a} (float [-1]) and {@code s} (string [-1]) and echoes them as
+   * {@code a_out} and {@code s_out}.
+   */
+  public static void writeDtypes(Path versionDir) {
+    exportAll(versionDir, (tf, g) -> {
+      List<Signature> out = new ArrayList<>();
+      for (Map.Entry<String, Class<? extends TType>> e : DTYPES.entrySet()) {
+        String key = e.getKey().toLowerCase(java.util.Locale.ROOT);
+        Placeholder<? extends TType> x = tf.withName("x_" + key).placeholder(e.getValue(),
+            Placeholder.shape(Shape.of(-1, -1)));
+        out.add(Signature.builder().key(key).methodName("tensorflow/serving/predict")
+            .input("x", x).output("y", tf.withName("y_" + key).identity(x)).build());
+      }
+      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1)));
+      out.add(Signature.builder().key("serving_default").methodName("tensorflow/serving/predict").input("x", x)
+          .output("double", tf.withName("double").math.mul(x, tf.constant(2f)))
+          .output("plus_one", tf.withName("plus_one").math.add(x, tf.constant(1f))).build());
+      Placeholder<TFloat32> a = tf.withName("a").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
+      Placeholder<TString> str = tf.withName("s").placeholder(TString.class, Placeholder.shape(Shape.of(-1)));
+      out.add(Signature.builder().key("mixed").methodName("tensorflow/serving/predict").input("a", a).input("s", str)
+          .output("a_out", tf.withName("a_out").identity(a)).output("s_out", tf.withName("s_out").identity(str))
+          .build());
+      return out;
+    });
+  }
+
   /**
    * A model as slow as a test wants, using no CPU while it waits: {@code serving_default} (input
    * {@code x}, float [-1], ignored) answers {@code y} = the next value put into a queue in the
@@ -114,13 +175,36 @@ public final class FixtureModels {
     }
   }
 
+  /**
+   * Tells each request how many rows its batch had: input {@code x} (float [-1]); output
+   * {@code rows} (float [-1]) holds the batch's row count in every row, output {@code y} echoes
+   * {@code x}. For tests that two requests shared one TensorFlow call.
+   */
+  public static void writeBatchProbe(Path versionDir) {
+    export(versionDir, (tf, g) -> {
+      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
+      var shape = tf.shape(x);
+      var rows = tf.dtypes.cast(tf.gather(shape, tf.constant(0), tf.constant(0)), TFloat32.class);
+      return Signature.builder().key("serving_default").methodName("tensorflow/serving/predict").input("x", x)
+          .output("rows", tf.withName("rows").fill(shape, rows))
+          .output("y", tf.withName("y").identity(x)).build();
+    });
+  }
+
   private static void export(Path versionDir, BiFunction<Ops, Graph, Signature> build) {
+    exportAll(versionDir, (tf, g) -> List.of(build.apply(tf, g)));
+  }
+
+  private static void exportAll(Path versionDir, BiFunction<Ops, Graph, List<Signature>> build) {
     try {
       Files.createDirectories(versionDir.getParent());
       try (Graph g = new Graph(); Session s = new Session(g)) {
-        Signature sig = build.apply(Ops.create(g), g);
-        SavedModelBundle.exporter(versionDir.toString()).withSession(s)
-            .withFunction(SessionFunction.create(sig, s)).export();
+        List<Signature> signatures = build.apply(Ops.create(g), g);
+        SavedModelBundle.Exporter exporter = SavedModelBundle.exporter(versionDir.toString()).withSession(s);
+        for (Signature sig : signatures) {
+          exporter = exporter.withFunction(SessionFunction.create(sig, s));
+        }
+        exporter.export();
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write fixture model to " + versionDir, e);

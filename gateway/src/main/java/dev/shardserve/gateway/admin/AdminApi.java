@@ -14,6 +14,7 @@ import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.desired.SpecValues;
 import dev.shardserve.desired.VersionPolicy;
 import dev.shardserve.gateway.errors.HttpErrors;
+import dev.shardserve.gateway.openapi.ApiRoute;
 import dev.shardserve.gateway.routing.ModelRouter;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelName;
@@ -67,6 +68,20 @@ public final class AdminApi {
   private static final Set<String> SPEC_FIELDS = Set.of("base_path", "version_policy", "labels", "replicas",
       "stateful", "batching", "request_timeout", "request_timeout_ms");
   private static final long MAX_BODY = 1 << 20;
+
+  /** The routes this class serves (the admin OpenAPI document must name exactly these). */
+  public static final List<ApiRoute> ROUTES = List.of(
+      ApiRoute.get("/admin/models"),
+      ApiRoute.get("/admin/models/{model_name}"),
+      ApiRoute.put("/admin/models/{model_name}"),
+      ApiRoute.post("/admin/models/{model_name}/load"),
+      ApiRoute.post("/admin/models/{model_name}/unload"),
+      ApiRoute.post("/admin/models/{model_name}/rollback"),
+      ApiRoute.put("/admin/models/{model_name}/labels/{label}"),
+      ApiRoute.delete("/admin/models/{model_name}/labels/{label}"),
+      ApiRoute.post("/admin/reload-config"),
+      ApiRoute.get("/admin/nodes"),
+      ApiRoute.post("/admin/nodes/{address}/drain"));
 
   private final ModelRouter router;
   private final DesiredStateStore store;
@@ -136,6 +151,9 @@ public final class AdminApi {
           return rollback(requireKnown(model), AdminJson.object(body));
       }
     } else if ((m = LABEL.matcher(path)).matches()) {
+      if (!method.equals(HttpMethods.PUT) && !method.equals(HttpMethods.DELETE)) {
+        throw new MethodNotAllowed(method.value() + " is not allowed on " + path + ": use PUT or DELETE");
+      }
       String model = requireKnown(modelName(m.group(1)));
       String label = labelName(m.group(2));
       if (method.equals(HttpMethods.PUT)) {

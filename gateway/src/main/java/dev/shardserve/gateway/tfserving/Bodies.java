@@ -3,6 +3,7 @@ package dev.shardserve.gateway.tfserving;
 import akka.http.javadsl.model.HttpEntity;
 import akka.http.javadsl.model.HttpRequest;
 import akka.stream.Materializer;
+import akka.util.ByteString;
 import dev.shardserve.concurrent.PlainFutures;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -25,6 +26,20 @@ public final class Bodies {
     }
     return PlainFutures.of(entity.toStrict(timeout.toMillis(), limit, materializer))
         .thenApply(s -> s.getData().toArray());
+  }
+
+  /**
+   * The body as Akka's {@link ByteString}, without the copy into one array that {@link #read}
+   * makes: for a body whose parts are sliced (the v2 binary tensor format), each slice is copied
+   * once, into its own tensor.
+   */
+  public static CompletionStage<ByteString> readByteString(HttpRequest request, Duration timeout, long limit,
+      Materializer materializer) {
+    HttpEntity entity = request.entity();
+    if (entity instanceof HttpEntity.Strict strict && strict.getData().size() <= limit) {
+      return CompletableFuture.completedFuture(strict.getData());
+    }
+    return PlainFutures.of(entity.toStrict(timeout.toMillis(), limit, materializer)).thenApply(s -> s.getData());
   }
 
   /** Drops an unread body (a refused request) so that the connection can carry the next one. */

@@ -15,6 +15,7 @@ import dev.shardserve.dataplane.InferCall;
 import dev.shardserve.gateway.GatewaySettings;
 import dev.shardserve.gateway.admission.Admission;
 import dev.shardserve.gateway.errors.HttpErrors;
+import dev.shardserve.gateway.openapi.ApiRoute;
 import dev.shardserve.gateway.routing.ModelRouter;
 import dev.shardserve.gateway.routing.RoutingSnapshot;
 import dev.shardserve.logging.AccessLog;
@@ -40,6 +41,8 @@ import dev.shardserve.protocol.ModelProtocol.StatusReply;
 import dev.shardserve.protocol.VersionSelector;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
@@ -63,6 +66,9 @@ public final class TfServingApi {
   public static final String VERSION_HEADER = "X-Model-Version";
 
   private static final JsonFactory JSON = RequestJson.FACTORY;
+
+  /** The routes this class serves (the OpenAPI document must name exactly these). */
+  public static final List<ApiRoute> ROUTES = routes();
 
   private final ModelRouter router;
   private final Admission admission;
@@ -125,6 +131,19 @@ public final class TfServingApi {
       case "regress" -> Api.REGRESS;
       default -> Api.PREDICT;
     };
+  }
+
+  private static List<ApiRoute> routes() {
+    List<ApiRoute> out = new ArrayList<>();
+    for (String base : List.of("/v1/models/{model_name}", "/v1/models/{model_name}/versions/{model_version}",
+        "/v1/models/{model_name}/labels/{version_label}")) {
+      out.add(ApiRoute.get(base));
+      out.add(ApiRoute.get(base + "/metadata"));
+      for (String verb : List.of("predict", "classify", "regress")) {
+        out.add(ApiRoute.post(base + ":" + verb));
+      }
+    }
+    return List.copyOf(out);
   }
 
   public CompletionStage<HttpResponse> handle(HttpRequest request) {
