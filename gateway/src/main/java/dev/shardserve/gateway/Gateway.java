@@ -1,7 +1,6 @@
 package dev.shardserve.gateway;
 
 import akka.actor.typed.ActorSystem;
-import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
@@ -9,15 +8,15 @@ import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.settings.ParserSettings;
 import akka.http.javadsl.settings.ServerSettings;
 import akka.stream.Materializer;
-import dev.shardserve.concurrent.PlainFutures;
 import dev.shardserve.desired.DesiredStateStore;
 import dev.shardserve.desired.ModelConfigSource;
 import dev.shardserve.gateway.admin.AdminApi;
 import dev.shardserve.gateway.admission.Admission;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.gateway.routing.ModelRouter;
+import dev.shardserve.gateway.security.Listener;
+import dev.shardserve.gateway.security.SecureListener;
 import dev.shardserve.gateway.tfserving.TfServingApi;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -47,27 +46,18 @@ public final class Gateway {
         ModelConfigSource.of(system.settings().config(), System.getenv()), settings.controlTimeout(), materializer);
     ServerSettings server = ServerSettings.create(system.classicSystem())
         .withParserSettings(ParserSettings.forServer(system).withMaxContentLength(settings.maxRequestBytes()));
-    CompletionStage<ServerBinding> inference = bind(system, "inference API (TF Serving REST v1)", settings.host(),
-        settings.port(), server, request -> handle(tfServing::handle, materializer, request, "/v1/"));
-    CompletionStage<ServerBinding> adminBinding = bind(system, "admin API", settings.adminHost(),
+    CompletionStage<ServerBinding> inference = bind(system, "inference API (TF Serving REST v1)", Listener.INFERENCE,
+        settings.host(), settings.port(), server, request -> handle(tfServing::handle, materializer, request, "/v1/"));
+    CompletionStage<ServerBinding> adminBinding = bind(system, "admin API", Listener.ADMIN, settings.adminHost(),
         settings.adminPort(), server, request -> handle(admin::handle, materializer, request, "/admin/"));
     return inference.thenCombine(adminBinding, Bindings::new);
   }
 
-  private static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String what, String host, int port,
-      ServerSettings server, akka.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
-    return PlainFutures.of(Http.get(system).newServerAt(host, port)
-        .withSettings(server)
-        .bind(handler)
-        .whenComplete((binding, error) -> {
-          if (error != null) {
-            log.error("cannot bind the {} to {}:{}: {}", what, host, port, error.toString());
-            system.terminate();
-          } else {
-            binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
-            log.info("{} listening on {}", what, binding.localAddress());
-          }
-        }));
+  /** TLS, authentication and scopes, and the admin write guard come with the listener (security/). */
+  private static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String what, Listener listener,
+      String host, int port, ServerSettings server,
+      akka.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
+    return SecureListener.bind(system, what, listener, host, port, server, handler);
   }
 
   private static CompletionStage<HttpResponse> handle(
