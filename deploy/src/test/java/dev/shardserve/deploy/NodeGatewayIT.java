@@ -57,6 +57,7 @@ class NodeGatewayIT {
     processes.add(start("gateway", "gateway", "--seed", seed, "--artery-port", Integer.toString(gatewayArtery),
         "--port", Integer.toString(httpPort), "--host", "127.0.0.1", "--admin-port", Integer.toString(adminPort),
         "--data-dir", dir.resolve("gateway-data").toString(), "--model-config", config.toString(),
+        "--repository-root", repo.toString(),
         "--management-port", Integer.toString(freePort())));
     // The gateway answers once it has joined and the node's model catalog has reached it.
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
