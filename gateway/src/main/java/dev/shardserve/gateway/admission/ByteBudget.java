@@ -38,10 +38,15 @@ public final class ByteBudget {
      * least 1 MiB): decoding a JSON body was measured to hold about 16 times its size at its peak.
      */
     public static Settings fromConfig(Config admission, long maxRequestBytes, long maxHeapBytes) {
-      long configured = admission.getBytes("max-bytes-in-flight");
+      long configured;
+      try {
+        configured = admission.getBytes("max-bytes-in-flight");
+      } catch (com.typesafe.config.ConfigException e) {
+        configured = -1;
+      }
       if (configured < 0) {
         throw new IllegalArgumentException("shardserve.gateway.admission.max-bytes-in-flight must be >= 0 "
-            + "(0: automatic), was " + configured);
+            + "(0: automatic), was " + admission.getValue("max-bytes-in-flight").render());
       }
       long budget = configured > 0 ? configured : Math.max(1L << 20, maxHeapBytes / 32);
       return new Settings(budget, maxRequestBytes);

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs the Jazzer fuzz tests in fuzzing mode, one target at a time, for a set time each
+# (README "Fuzzing"). The normal build runs the same tests in regression mode on the committed
+# inputs only. A crash makes Jazzer write the input under the test's ...Inputs/<method>/ folder in
+# src/test/resources: commit it with the fix, and the build replays it from then on.
+#
+#   perf/fuzz.sh                  every target, 5 minutes each
+#   DURATION=30s perf/fuzz.sh     every target, 30 s each
+#   perf/fuzz.sh gateway:RestV1JsonFuzzTest#predictBody   one target
+#
+# The summary (runs, seconds, result per target) goes to stdout and to perf/results/fuzz-summary.md.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${DURATION:-5m}"
+TARGETS=(
+  # TF Serving REST v1 JSON decoders (gateway/tfserving)
+  "gateway:RestV1JsonFuzzTest#predictBody"
+  "gateway:RestV1JsonFuzzTest#examplesBody"
+  # authentication: API key file, JWT, JWKS, request paths and credential headers (gateway/security)
+  "gateway:SecurityParsersFuzzTest#apiKeyFile"
+  "gateway:SecurityParsersFuzzTest#jwt"
+  "gateway:SecurityParsersFuzzTest#jwks"
+  "gateway:SecurityParsersFuzzTest#requestPathAndCredentials"
+  # model config file readers: HOCON, JSON, TF Serving's model_config_list text (sharding-config/desired)
+  "sharding-config:ModelConfigFuzzTest#hocon"
+  "sharding-config:ModelConfigFuzzTest#json"
+  "sharding-config:ModelConfigFuzzTest#tfServingText"
+  # TO ADD when they exist (issue 16): the Kryo deserializer of every wire message
+  # (sharding-config: a KryoFuzzTest over ProtocolSerializers/DesiredStateSerializers) and the
+  # Open Inference Protocol v2 JSON and binary-extension decoders (gateway/kserve): list them here.
+)
+if [ $# -gt 0 ]; then
+  TARGETS=("$@")
+fi
+
+mkdir -p perf/results
+summary=perf/results/fuzz-summary.md
+{
+  echo "# Fuzzing run $(date -u +%Y-%m-%dT%H:%MZ), ${DURATION} per target"
+  echo
+  echo "| target | runs | seconds | result |"
+  echo "|---|---:|---:|---|"
+} > "$summary"
+
+status=0
+for target in "${TARGETS[@]}"; do
+  module="${target%%:*}"
+  test="${target#*:}"
+  log="$(mktemp -t fuzz-XXXXXX.log)"
+  echo "== fuzzing ${test} (${module}) for ${DURATION}"
+  JAZZER_FUZZ=1 mvn -B -o -q -pl "$module" -am test -Dtest="$test" -Dsurefire.failIfNoSpecifiedTests=false \
+    -Djazzer.max_duration="$DURATION" >"$log" 2>&1
+  rc=$?
+  done_line="$(grep -E '^Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1)"
+  runs="$(echo "$done_line" | awk '{print $2}')"
+  secs="$(echo "$done_line" | awk '{print $5}')"
+  if [ $rc -eq 0 ]; then
+    result="no finding"
+  else
+    result="FINDING: $(grep -m1 -E '== Java Exception|Exception:|Error:|FAILURE' "$log" | cut -c1-160)"
+    status=1
+  fi
+  echo "| ${test} | ${runs:-?} | ${secs:-?} | ${result} |" >> "$summary"
+  echo "   runs=${runs:-?} seconds=${secs:-?} ${result} (log: $log)"
+done
+echo
+cat "$summary"
+exit $status
