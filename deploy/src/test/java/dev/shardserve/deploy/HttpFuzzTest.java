@@ -120,6 +120,14 @@ class HttpFuzzTest {
     assertTrue(heapAfter - heapBefore < 64L << 20, "heap grew from " + heapBefore + " to " + heapAfter);
   }
 
+  @Test
+  void unknownMethodOrGarbledRequestLine_is400WithJsonError_not501Or505() {
+    Answer method = send(request("FOO", PREDICT, List.of(), new byte[0]));
+    assertEquals(400, method.status(), method.head());
+    Answer version = send("GET /v1/models/a b HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    assertEquals(400, version.status(), version.head());
+  }
+
   record Answer(int status, String head) {}
 
   static byte[] valid() {
