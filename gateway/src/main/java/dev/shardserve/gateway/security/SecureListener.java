@@ -8,6 +8,7 @@ import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.settings.ServerSettings;
 import dev.shardserve.concurrent.PlainFutures;
+import dev.shardserve.gateway.errors.ProtocolErrorHandler;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -31,7 +32,7 @@ public final class SecureListener {
       akka.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
     Security security = Security.get(system);
     HttpGate gate = security.gate(listener, host);
-    ServerBuilder builder = Http.get(system).newServerAt(host, port).withSettings(settings);
+    ServerBuilder builder = Http.get(system).newServerAt(host, port).withSettings(privateAndStrict(settings));
     if (security.tls().isPresent()) {
       builder = builder.enableHttps(security.tls().get().httpsContext());
     }
@@ -56,5 +57,17 @@ public final class SecureListener {
             binding.localAddress().getPort());
       }
     }));
+  }
+
+  /**
+   * Requests too malformed to reach a route are answered by {@link ProtocolErrorHandler} (JSON,
+   * 400 rather than 501/505); Akka HTTP's warnings about illegal headers and its parse-error logs
+   * are off, since they quote the offending header or input (an {@code Authorization} value, say).
+   */
+  static ServerSettings privateAndStrict(ServerSettings settings) {
+    return settings.withParsingErrorHandler(ProtocolErrorHandler.class.getName())
+        .withParserSettings(settings.getParserSettings().withIllegalHeaderWarnings(false)
+            .withErrorLoggingVerbosity(akka.http.scaladsl.settings.ParserSettings.ErrorLoggingVerbosity$.MODULE$
+                .apply("off")));
   }
 }
