@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.cert.CertificateException;
@@ -25,6 +27,9 @@ import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
  * ({@code EC PRIVATE KEY}) form. Errors name the file and never contain key material.
  */
 final class PemFiles {
+  /** Used for decoding only, never registered as a JCA provider. */
+  private static final java.security.Provider BOUNCY_CASTLE = new org.bouncycastle.jce.provider.BouncyCastleProvider();
+
   private PemFiles() {}
 
   static List<X509Certificate> certificates(String pem, String source) {
@@ -54,15 +59,22 @@ final class PemFiles {
       throw new IllegalArgumentException(source + " is an encrypted private key: give an unencrypted PKCS#8 or "
           + "PKCS#1 key (e.g. openssl pkcs8 -topk8 -nocrypt) and protect the file instead");
     }
-    JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+    PrivateKeyInfo info = o instanceof PEMKeyPair pair ? pair.getPrivateKeyInfo()
+        : o instanceof PrivateKeyInfo i ? i : null;
     try {
-      if (o instanceof PEMKeyPair pair) {
-        return converter.getKeyPair(pair).getPrivate();
+      if (info != null) {
+        // Decoded by BouncyCastle (PKCS#1 and SEC1 forms too), re-encoded as PKCS#8 for the JDK's own
+        // key factories, which the TLS stack uses.
+        PrivateKey decoded = new JcaPEMKeyConverter().setProvider(BOUNCY_CASTLE).getPrivateKey(info);
+        String algorithm = switch (decoded.getAlgorithm()) {
+          case "RSA" -> "RSA";
+          case "EC", "ECDSA" -> "EC";
+          default -> throw new IllegalArgumentException(source + " holds a " + decoded.getAlgorithm()
+              + " key: RSA or EC keys only");
+        };
+        return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(decoded.getEncoded()));
       }
-      if (o instanceof PrivateKeyInfo info) {
-        return converter.getPrivateKey(info);
-      }
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | GeneralSecurityException e) {
       throw new IllegalArgumentException(source + " holds a private key this JDK cannot read ("
           + e.getClass().getSimpleName() + ")");
     }

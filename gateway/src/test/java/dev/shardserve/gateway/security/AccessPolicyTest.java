@@ -168,6 +168,35 @@ class AccessPolicyTest {
   }
 
   @Test
+  void jwt_throughThePolicy_scopeFromTheToken_wrongIssuer401() throws Exception {
+    com.nimbusds.jose.jwk.RSAKey rsa = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k").generate();
+    Path jwks = Files.writeString(dir.resolve("jwks.json"),
+        new com.nimbusds.jose.jwk.JWKSet(rsa.toPublicJWK()).toString());
+    AccessPolicy p = new Security(new SecuritySettings(null, null, jwks, "iss", "aud", Duration.ofSeconds(60),
+        Duration.ofSeconds(2)), () -> 0L).access();
+    String good = token(rsa, "iss", "infer");
+    Decision d = p.check(Listener.INFERENCE, "POST", "/v1/models/m:predict",
+        headers(Map.of("authorization", "Bearer " + good)));
+    assertEquals("jwt:svc", ((Decision.Allowed) d).principal().name());
+    denied(p.check(Listener.ADMIN, "GET", "/admin/models", headers(Map.of("authorization", "Bearer " + good))),
+        FailureReason.SCOPE);
+    denied(p.check(Listener.INFERENCE, "POST", "/v1/models/m:predict",
+        headers(Map.of("authorization", "Bearer " + token(rsa, "other", "infer")))), FailureReason.INVALID_TOKEN);
+    // an API key where only JWTs are configured
+    denied(p.check(Listener.INFERENCE, "POST", "/v1/models/m:predict", headers(Map.of("x-api-key", "k-infer"))),
+        FailureReason.INVALID_KEY);
+  }
+
+  static String token(com.nimbusds.jose.jwk.RSAKey key, String issuer, String scope) throws Exception {
+    com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
+        new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS256).keyID("k").build(),
+        new com.nimbusds.jwt.JWTClaimsSet.Builder().subject("svc").issuer(issuer).audience("aud")
+            .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000)).claim("scope", scope).build());
+    jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(key));
+    return jwt.serialize();
+  }
+
+  @Test
   void failures_countedPerReason() {
     infer("/v1/models/m:predict", Map.of());
     infer("/v1/models/m:predict", Map.of("x-api-key", "wrong"));

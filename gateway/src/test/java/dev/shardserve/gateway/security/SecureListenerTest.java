@@ -123,7 +123,7 @@ class SecureListenerTest {
     HttpClient c = HttpClient.newBuilder().sslContext(ctx).version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(5)).build();
     HttpRequest.Builder r = HttpRequest.newBuilder(URI.create("https://localhost:" + port + path))
-        .timeout(Duration.ofSeconds(10));
+        .timeout(Duration.ofSeconds(30));
     if (key != null) {
       r.header("X-API-Key", key);
     }
