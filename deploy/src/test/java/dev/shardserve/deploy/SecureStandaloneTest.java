@@ -116,6 +116,13 @@ class SecureStandaloneTest {
   }
 
   @Test
+  void adminWrite_fromTheListenersOwnOrigin_withJson_passes() throws Exception {
+    HttpResponse<String> r = call(server.adminPort, "PUT", "/admin/models/half_plus_two", "{\"replicas\": 1}",
+        "X-API-Key", "k-admin", "Content-Type", "application/json", "Origin", "http://127.0.0.1:" + server.adminPort);
+    assertEquals(200, r.statusCode(), r.body());
+  }
+
+  @Test
   void adminJsonWrite_basePathEscapes_400NamingPathAndRoots() throws Exception {
     for (String escape : List.of("../outside", tmp.resolve("outside").toString(), "half_plus_two/../../outside")) {
       HttpResponse<String> r = call(server.adminPort, "PUT", "/admin/models/escapee",
