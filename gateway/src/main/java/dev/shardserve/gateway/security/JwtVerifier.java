@@ -23,7 +23,7 @@ import java.util.Set;
  * (space-separated, OAuth 2) or {@code scp} (a list or a space-separated string); scopes this
  * server does not know are ignored. A token's principal reaches every model.
  */
-public final class JwtVerifier {
+final class JwtVerifier {
   private static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256);
 
   private final DefaultJWTProcessor<SecurityContext> processor;
