@@ -18,13 +18,21 @@ final class GatewayCommand implements Callable<Integer> {
   @Mixin StateOptions state;
   @Mixin ManagementOptions management;
   @Mixin MetricsOptions metrics;
+  @Mixin SecurityOptions security;
+  @Mixin ClusterTlsOptions clusterTls;
+  @Mixin RepositoryRootOptions repositoryRoots;
 
   @Override
   public Integer call() {
     Config config;
     try {
-      http.validate();
-      config = cluster.config("gateway", List.of("gateway")).withFallback(ConfigFactory.parseMap(http.config()))
+      http.validate(repositoryRoots.roots(null));
+      security.validate();
+      config = cluster.config("gateway", List.of("gateway"))
+          .withFallback(ConfigFactory.parseMap(clusterTls.config()))
+          .withFallback(ConfigFactory.parseMap(security.config()))
+          .withFallback(ConfigFactory.parseMap(repositoryRoots.config()))
+          .withFallback(ConfigFactory.parseMap(http.config()))
           .withFallback(ConfigFactory.parseMap(state.config("gateway-" + cluster.arteryPort)))
           .withFallback(ConfigFactory.parseMap(management.config()))
           .withFallback(ConfigFactory.parseMap(metrics.config()));

@@ -1,6 +1,7 @@
 package dev.shardserve.deploy;
 
 import dev.shardserve.desired.ModelConfigFile;
+import dev.shardserve.desired.RepositoryRoots;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -47,10 +48,18 @@ final class HttpOptions {
           + "Without it, TF Serving's MODEL_NAME / MODEL_BASE_PATH are honoured when set.")
   Path modelConfig;
 
-  /** Reads the config file once, so that a bad one stops the start with its error; throws IllegalArgumentException. */
-  void validate() {
+  /**
+   * Reads the config file once, so that a bad one (or a base_path outside {@code roots}) stops the
+   * start with its error; throws IllegalArgumentException.
+   */
+  void validate(RepositoryRoots roots) {
     if (modelConfig != null) {
-      ModelConfigFile.read(modelConfig);
+      try {
+        roots.confine(ModelConfigFile.read(modelConfig));
+      } catch (IllegalArgumentException e) {
+        throw e.getMessage().startsWith("model config file") ? e
+            : new IllegalArgumentException("model config file " + modelConfig + ": " + e.getMessage(), e);
+      }
     }
     if (grpcPort < -1 || grpcPort > 65535) {
       throw new IllegalArgumentException("--grpc-port must be -1 (off) or 0-65535, was " + grpcPort);

@@ -3,7 +3,6 @@ package dev.shardserve.deploy;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import akka.cluster.typed.Cluster;
-import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpMethods;
@@ -11,12 +10,14 @@ import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
 import akka.stream.Materializer;
+import akka.http.javadsl.settings.ServerSettings;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.protocol.ErrorCode;
+import dev.shardserve.gateway.security.Listener;
+import dev.shardserve.gateway.security.SecureListener;
 import dev.shardserve.gateway.tfserving.Bodies;
 import dev.shardserve.node.NodeStatus;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -38,21 +39,13 @@ final class NodeAdmin {
     }
   };
 
+  /** Bound through {@link SecureListener}: TLS, the admin scope and the admin write guard as every admin listener. */
   static CompletionStage<ServerBinding> start(ActorSystem<?> system, String host, int port) {
     Materializer materializer = Materializer.matFromSystem(system);
-    return Http.get(system).newServerAt(host, port)
-        .bind((akka.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>>) request -> {
+    return SecureListener.bind(system, "node admin API", Listener.ADMIN, host, port,
+        ServerSettings.create(system.classicSystem()), request -> {
           Bodies.discard(request, materializer);
           return CompletableFuture.completedFuture(handle(system, request));
-        })
-        .whenComplete((binding, error) -> {
-          if (error != null) {
-            system.log().error("cannot bind the node admin listener to {}:{}: {}", host, port, error.toString());
-            system.terminate();
-          } else {
-            binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
-            system.log().info("node admin API listening on {}", binding.localAddress());
-          }
         });
   }
 

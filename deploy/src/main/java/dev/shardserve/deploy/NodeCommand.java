@@ -21,6 +21,9 @@ final class NodeCommand implements Callable<Integer> {
   @Mixin StateOptions state;
   @Mixin ManagementOptions management;
   @Mixin MetricsOptions metrics;
+  @Mixin SecurityOptions security;
+  @Mixin ClusterTlsOptions clusterTls;
+  @Mixin RepositoryRootOptions repositoryRoots;
 
   @Option(names = "--admin-port", defaultValue = "${env:SHARDSERVE_ADMIN_PORT:-8502}",
       description = "This node's admin listener: GET /admin/node, POST /admin/drain (env SHARDSERVE_ADMIN_PORT; "
@@ -42,7 +45,12 @@ final class NodeCommand implements Callable<Integer> {
       if (!Files.isDirectory(modelRepo)) {
         throw new IllegalArgumentException("--model-repo: '" + modelRepo + "' is not a folder");
       }
-      config = cluster.config("node", List.of("worker")).withFallback(ConfigFactory.parseMap(Map.of(
+      security.validate();
+      config = cluster.config("node", List.of("worker"))
+          .withFallback(ConfigFactory.parseMap(clusterTls.config()))
+          .withFallback(ConfigFactory.parseMap(security.config()))
+          .withFallback(ConfigFactory.parseMap(repositoryRoots.config()))
+          .withFallback(ConfigFactory.parseMap(Map.of(
           "shardserve.node.model-repository", modelRepo.toAbsolutePath().toString())))
           .withFallback(ConfigFactory.parseMap(state.config("node-" + cluster.arteryPort)))
           .withFallback(ConfigFactory.parseMap(management.config()))

@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 
 /**
  * The one executable: {@code standalone} (one JVM, worker and gateway), {@code node} and
- * {@code gateway} (separate processes forming one cluster), and {@code example-model}.
+ * {@code gateway} (separate processes forming one cluster), {@code example-model} and
+ * {@code certs} (development certificates).
  * Every option has an environment-variable default, shown in {@code --help}.
  */
 @Command(
@@ -18,6 +19,7 @@ import picocli.CommandLine.Command;
         NodeCommand.class,
         GatewayCommand.class,
         ExampleModelCommand.class,
+        CertsCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class ShardServe implements Runnable {

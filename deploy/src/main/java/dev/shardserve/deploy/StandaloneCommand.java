@@ -26,6 +26,9 @@ final class StandaloneCommand implements Callable<Integer> {
   @Mixin StateOptions state;
   @Mixin ManagementOptions management;
   @Mixin MetricsOptions metrics;
+  @Mixin SecurityOptions security;
+  @Mixin ClusterTlsOptions clusterTls;
+  @Mixin RepositoryRootOptions repositoryRoots;
 
   @Option(names = "--model-repo", paramLabel = "DIR", defaultValue = "${env:SHARDSERVE_MODEL_REPO}",
       description = "Model repository: DIR/<model>/<version>/saved_model.pb (env SHARDSERVE_MODEL_REPO). "
@@ -51,17 +54,16 @@ final class StandaloneCommand implements Callable<Integer> {
       System.err.println("--model-repo: '" + repo + "' is not a folder");
       return 2;
     }
-    try {
-      http.validate();
-    } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage());
-      return 2;
-    }
     Map<String, Object> config = new HashMap<>(http.config());
     config.putAll(state.config("standalone"));
     try {
+      http.validate(repositoryRoots.roots(repo));
+      security.validate();
       config.putAll(management.config());
       config.putAll(metrics.config());
+      config.putAll(security.config());
+      config.putAll(clusterTls.config());
+      config.putAll(repositoryRoots.config());
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;

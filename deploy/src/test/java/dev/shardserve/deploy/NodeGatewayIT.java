@@ -59,6 +59,7 @@ class NodeGatewayIT {
         "--port", Integer.toString(httpPort), "--host", "127.0.0.1", "--admin-port", Integer.toString(adminPort),
         "--grpc-port", "0",
         "--data-dir", dir.resolve("gateway-data").toString(), "--model-config", config.toString(),
+        "--repository-root", repo.toString(),
         "--management-port", Integer.toString(freePort()), "--metrics-port", "0", "--metrics-host", "127.0.0.1"));
     // The gateway answers once it has joined and the node's model catalog has reached it.
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()

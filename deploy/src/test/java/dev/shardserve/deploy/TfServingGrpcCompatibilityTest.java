@@ -25,10 +25,12 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -150,9 +152,14 @@ class TfServingGrpcCompatibilityTest {
 
   @Test
   void twoVersions_statusAvailable() {
-    GetModelStatusResponse r = ModelServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
-        .getModelStatus(GetModelStatusRequest.newBuilder()
-            .setModelSpec(ModelSpec.newBuilder().setName("saved_model_half_plus_two_2_versions")).build());
+    // The repository's models load in the background: the status is LOADING until then (as TF
+    // Serving's), AVAILABLE after, for the latest version only.
+    GetModelStatusResponse r = Awaitility.await().atMost(Duration.ofSeconds(60))
+        .until(() -> ModelServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
+            .getModelStatus(GetModelStatusRequest.newBuilder()
+                .setModelSpec(ModelSpec.newBuilder().setName("saved_model_half_plus_two_2_versions")).build()),
+            s -> s.getModelVersionStatus(0).getState() != ModelVersionStatus.State.LOADING);
+    assertEquals(1, r.getModelVersionStatusCount());
     assertEquals(124, r.getModelVersionStatus(0).getVersion());
     assertEquals(ModelVersionStatus.State.AVAILABLE, r.getModelVersionStatus(0).getState());
   }

@@ -52,7 +52,8 @@ class TfServingModelConfigTest {
         """.formatted(twoVersions, counter));
     // stateful is not in TF Serving's format: it is set through the admin API below.
     server = new InProcessServer(Files.createDirectories(tmp.resolve("empty-repo")),
-        Map.of("shardserve.model-config", config.toString()));
+        Map.of("shardserve.model-config", config.toString(),
+            "shardserve.repository-roots", List.of(counter.getParent().toString(), twoVersions.getParent().toString())));
   }
 
   @AfterAll

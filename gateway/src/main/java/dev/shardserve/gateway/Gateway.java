@@ -1,14 +1,12 @@
 package dev.shardserve.gateway;
 
 import akka.actor.typed.ActorSystem;
-import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.settings.ParserSettings;
 import akka.http.javadsl.settings.ServerSettings;
 import akka.stream.Materializer;
-import dev.shardserve.concurrent.PlainFutures;
 import dev.shardserve.desired.DesiredStateStore;
 import dev.shardserve.desired.ModelConfigSource;
 import dev.shardserve.gateway.admin.AdminApi;
@@ -20,6 +18,8 @@ import dev.shardserve.gateway.grpc.GrpcSettings;
 import dev.shardserve.gateway.kserve.KServeApi;
 import dev.shardserve.gateway.openapi.OpenApiDocument;
 import dev.shardserve.gateway.routing.ModelRouter;
+import dev.shardserve.gateway.security.Listener;
+import dev.shardserve.gateway.security.SecureListener;
 import dev.shardserve.gateway.tfserving.TfServingApi;
 import dev.shardserve.protocol.ErrorCode;
 import java.io.IOException;
@@ -67,11 +67,11 @@ public final class Gateway {
         .withParserSettings(ParserSettings.forServer(system)
             .withMaxContentLength(Math.max(settings.maxRequestBytes(), settings.maxBinaryBytes())));
     CompletionStage<ServerBinding> inference = bind(system, "inference API (TF Serving REST v1, Open Inference "
-        + "Protocol v2)", settings.host(), settings.port(), server, request -> handle(materializer, request, path ->
+        + "Protocol v2)", Listener.INFERENCE, settings.host(), settings.port(), server, request -> handle(materializer, request, path ->
             path.startsWith("/v1/") ? tfServing::handle
                 : path.equals("/v2") || path.startsWith("/v2/") ? kserve::handle
                 : path.equals(OpenApiDocument.PATH) ? OpenApiDocument.INFERENCE::handle : null));
-    CompletionStage<ServerBinding> adminBinding = bind(system, "admin API", settings.adminHost(),
+    CompletionStage<ServerBinding> adminBinding = bind(system, "admin API", Listener.ADMIN, settings.adminHost(),
         settings.adminPort(), server, request -> handle(materializer, request, path ->
             path.startsWith("/admin/") ? admin::handle
                 : path.startsWith(RepositoryApi.PREFIX) ? repository::handle
@@ -100,20 +100,11 @@ public final class Gateway {
     }
   }
 
-  private static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String what, String host, int port,
-      ServerSettings server, akka.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
-    return PlainFutures.of(Http.get(system).newServerAt(host, port)
-        .withSettings(server)
-        .bind(handler)
-        .whenComplete((binding, error) -> {
-          if (error != null) {
-            log.error("cannot bind the {} to {}:{}: {}", what, host, port, error.toString());
-            system.terminate();
-          } else {
-            binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
-            log.info("{} listening on {}", what, binding.localAddress());
-          }
-        }));
+  /** TLS, authentication and scopes, and the admin write guard come with the listener (security/). */
+  private static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String what, Listener listener,
+      String host, int port, ServerSettings server,
+      akka.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
+    return SecureListener.bind(system, what, listener, host, port, server, handler);
   }
 
   /** The API that serves a path, or null for a path no API of the listener serves. */

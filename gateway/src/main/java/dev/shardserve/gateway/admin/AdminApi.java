@@ -11,6 +11,7 @@ import dev.shardserve.concurrent.PlainFutures;
 import dev.shardserve.desired.DesiredState;
 import dev.shardserve.desired.DesiredStateStore;
 import dev.shardserve.desired.ModelSpec;
+import dev.shardserve.desired.RepositoryRoots;
 import dev.shardserve.desired.SpecValues;
 import dev.shardserve.desired.VersionPolicy;
 import dev.shardserve.gateway.errors.HttpErrors;
@@ -89,6 +90,7 @@ public final class AdminApi {
   private final Duration timeout;
   private final Materializer materializer;
   private final NodesAdmin nodes;
+  private final RepositoryRoots roots;
 
   /**
    * @param configFile reads the model config file again (for reload-config), or null when the
@@ -102,6 +104,7 @@ public final class AdminApi {
     this.timeout = timeout;
     this.materializer = materializer;
     this.nodes = new NodesAdmin(router);
+    this.roots = RepositoryRoots.fromConfig(router.system().settings().config());
   }
 
   public CompletionStage<HttpResponse> handle(HttpRequest request) {
@@ -332,7 +335,7 @@ public final class AdminApi {
 
   // ---- values ----
 
-  private static ModelSpec apply(ModelSpec base, Map<String, Object> body, boolean load) {
+  private ModelSpec apply(ModelSpec base, Map<String, Object> body, boolean load) {
     ModelSpec s = load ? base.withLoaded(true) : base;
     for (Map.Entry<String, Object> e : body.entrySet()) {
       Object v = e.getValue();
@@ -341,6 +344,7 @@ public final class AdminApi {
           if (!(v instanceof String path)) {
             throw new IllegalArgumentException("base_path must be a string, was " + v);
           }
+          roots.check(path); // inside a repository root after '..' and links, or 400 naming both
           s = s.withBasePath(path);
           break;
         case "version_policy":

@@ -43,15 +43,30 @@ public final class HttpErrors {
 
   /** The response for {@code code} with {@code message} as {@code {"error": message}}. */
   public static HttpResponse of(ErrorCode code, String message) {
-    HttpResponse r = HttpResponse.create().withStatus(status(code))
-        .withEntity(ContentTypes.APPLICATION_JSON, body(message));
+    return of(code, message, "Bearer");
+  }
+
+  /**
+   * As {@link #of}, with {@code challenge} as the {@code WWW-Authenticate} value of a 401 (for
+   * example {@code Bearer realm="shardserve", error="invalid_token"}).
+   */
+  public static HttpResponse of(ErrorCode code, String message, String challenge) {
+    HttpResponse r = withStatus(status(code), message);
     if (code.retriable()) {
       r = r.addHeader(RawHeader.create("Retry-After", RETRY_AFTER_SECONDS));
     }
     if (code == ErrorCode.UNAUTHENTICATED) {
-      r = r.addHeader(RawHeader.create("WWW-Authenticate", "Bearer"));
+      r = r.addHeader(RawHeader.create("WWW-Authenticate", challenge));
     }
     return r;
+  }
+
+  /**
+   * The error body with a status no {@link ErrorCode} stands for: only for answers the HTTP parser
+   * decides before any route (414, 431), see {@link ProtocolErrorHandler}.
+   */
+  public static HttpResponse withStatus(StatusCode status, String message) {
+    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, body(message));
   }
 
   public static HttpResponse badRequest(String message) {
