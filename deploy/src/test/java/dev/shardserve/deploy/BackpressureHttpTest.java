@@ -40,7 +40,9 @@ class BackpressureHttpTest {
         "shardserve.model-config", config.toString(),
         "shardserve.gateway.admission.initial-limit", 1,
         "shardserve.gateway.admission.min-limit", 1,
-        "shardserve.gateway.admission.max-limit", 1));
+        "shardserve.gateway.admission.max-limit", 1,
+        // a held 26-byte body leaves room for 38 more bytes
+        "shardserve.gateway.admission.max-bytes-in-flight", 64));
     await().atMost(Duration.ofSeconds(60)).until(() -> predict("nosplit", "[[1, 2, 3]]").statusCode() == 200);
   }
 
@@ -74,6 +76,31 @@ class BackpressureHttpTest {
     assertTrue(r.body().contains("concurrency limit") && r.body().contains("slow"), r.body());
     assertEquals(200, held.get().statusCode(), "the admitted request is answered: nothing accepted is lost");
     assertEquals("{\"predictions\":[[2.0,4.0,6.0]]}", held.get().body());
+  }
+
+  @Test
+  void overTheByteBudget_is503NamingTheBudget_andABodyAloneRunsWhateverItsSize() throws Exception {
+    String body = "{\"instances\": [[1, 2, 3]]}";
+    CompletableFuture<HttpResponse<String>> held = server.client.sendAsync(
+        HttpRequest.newBuilder(server.uri("/v1/models/slow:predict")).timeout(Duration.ofSeconds(60))
+            .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    String padded = "{\"instances\": [[1, 2, 3]]" + " ".repeat(40) + "}";
+    AtomicReference<HttpResponse<String>> refused = new AtomicReference<>();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
+      HttpResponse<String> r = predict("nosplit", "[[1, 2, 3]]" + " ".repeat(40));
+      refused.set(r);
+      return r.statusCode() == 503 || held.isDone();
+    });
+    HttpResponse<String> r = refused.get();
+    assertEquals(503, r.statusCode(), "the held request was answered before a refusal was seen: " + r.body());
+    assertEquals("1", r.headers().firstValue("Retry-After").orElse(""), r.headers().toString());
+    assertTrue(r.body().contains("budget of 64") && r.body().contains("body of " + padded.length() + " bytes")
+        && r.body().contains("max-bytes-in-flight"), r.body());
+    assertEquals(200, held.get().statusCode(), held.get().body());
+    // nothing in flight: a body larger than the whole budget is admitted, alone
+    await().atMost(Duration.ofSeconds(30)).until(() -> predict("nosplit", "[[1, 2, 3]]" + " ".repeat(100))
+        .statusCode() == 200);
   }
 
   @Test

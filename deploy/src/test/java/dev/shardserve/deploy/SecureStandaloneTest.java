@@ -1,8 +1,12 @@
 package dev.shardserve.deploy;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shardserve.desired.DesiredStateStore;
+import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.gateway.security.ApiKeys;
 import dev.shardserve.gateway.security.FailureReason;
 import dev.shardserve.gateway.security.Security;
@@ -12,6 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -130,6 +135,34 @@ class SecureStandaloneTest {
       assertEquals(400, r.statusCode(), r.body());
       assertTrue(r.body().contains("outside the repository roots") && r.body().contains("repo"), r.body());
     }
+  }
+
+  @Test
+  void aDesiredStateWrittenAroundTheAdminApi_stillReadsNothingOutsideTheRoots() throws Exception {
+    HalfPlusTwoModel.write(tmp.resolve("repo/escapee_inside/1"));
+    HalfPlusTwoModel.write(tmp.resolve("outside/2"));
+    HalfPlusTwoModel.write(tmp.resolve("repo/copy_inside/1"));
+    // straight into the replicated desired state, as a gateway with other settings could write it
+    DesiredStateStore store = new DesiredStateStore(server.system, Duration.ofSeconds(10));
+    Processes.await(store.update(d -> d.with("escapee", ModelSpec.DEFAULT.withBasePath("escapee_inside"))),
+        "desired state");
+    await().atMost(Duration.ofSeconds(60)).until(() -> status("escapee").contains("\"version\":\"1\",\"state\":"
+        + "\"AVAILABLE\""));
+    // both entities see this change together; 'control' loading from scratch bounds the time that
+    // 'escapee' would need to list outside/ and start loading its version 2
+    Processes.await(store.update(d -> d
+        .with("escapee", ModelSpec.DEFAULT.withBasePath(tmp.resolve("outside").toString()))
+        .with("control", ModelSpec.DEFAULT.withBasePath("copy_inside"))), "desired state");
+    await().atMost(Duration.ofSeconds(60)).until(() -> call(server.port, "POST", "/v1/models/control:predict",
+        "{\"instances\": [1.0]}", "X-API-Key", "k-infer").statusCode() == 200);
+    String escapee = status("escapee");
+    assertFalse(escapee.contains("\"version\":\"2\""), "nothing is read from outside the roots: " + escapee);
+    assertTrue(escapee.contains("\"version\":\"1\",\"state\":\"AVAILABLE\""),
+        "the refused change leaves what was served: " + escapee);
+  }
+
+  static String status(String model) throws Exception {
+    return call(server.port, "GET", "/v1/models/" + model, null, "X-API-Key", "k-infer").body();
   }
 
   @Test

@@ -12,6 +12,7 @@ import dev.shardserve.desired.ModelConfigSource;
 import dev.shardserve.gateway.admin.AdminApi;
 import dev.shardserve.gateway.admin.RepositoryApi;
 import dev.shardserve.gateway.admission.Admission;
+import dev.shardserve.gateway.admission.ByteBudget;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.gateway.grpc.GrpcServer;
 import dev.shardserve.gateway.grpc.GrpcSettings;
@@ -54,8 +55,11 @@ public final class Gateway {
     Materializer materializer = Materializer.matFromSystem(system);
     Admission admission = new Admission(Admission.Settings.fromConfig(
         system.settings().config().getConfig("shardserve.gateway.admission")), System::nanoTime);
-    TfServingApi tfServing = new TfServingApi(router, admission, settings, materializer);
-    KServeApi kserve = new KServeApi(router, admission, settings, materializer);
+    ByteBudget byteBudget = new ByteBudget(ByteBudget.Settings.fromConfig(
+        system.settings().config().getConfig("shardserve.gateway.admission"), settings.maxRequestBytes(),
+        Runtime.getRuntime().maxMemory()));
+    TfServingApi tfServing = new TfServingApi(router, admission, byteBudget, settings, materializer);
+    KServeApi kserve = new KServeApi(router, admission, byteBudget, settings, materializer);
     DesiredStateStore store = new DesiredStateStore(system, settings.controlTimeout());
     GrpcServer grpc = startGrpc(system, router, admission, settings, store);
     AdminApi admin = new AdminApi(router, store,

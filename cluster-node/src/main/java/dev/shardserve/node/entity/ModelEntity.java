@@ -20,6 +20,7 @@ import dev.shardserve.dataplane.InferCall;
 import dev.shardserve.dataplane.ReplicaHandles;
 import dev.shardserve.desired.DesiredState;
 import dev.shardserve.desired.ModelSpec;
+import dev.shardserve.desired.RepositoryRoots;
 import dev.shardserve.node.NodeSettings;
 import dev.shardserve.logging.LifecycleLog;
 import dev.shardserve.metrics.ModelMetrics;
@@ -117,6 +118,7 @@ public final class ModelEntity {
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final NodeSettings settings;
   private final ModelRepository repository;
+  private final RepositoryRoots roots;
   private final String model;
   private final int replica;
   private final Executor loader;
@@ -132,6 +134,8 @@ public final class ModelEntity {
   private final TimerScheduler<Command> timers;
 
   private VersionScanner scanner;
+  /** The message of the last base path refused by the repository roots (logged once per change). */
+  private String refusedBase;
   private boolean scanning;
   private CompletableFuture<LoadedModel> pendingLoad;
   private boolean published;
@@ -157,6 +161,7 @@ public final class ModelEntity {
     this.shard = shard;
     this.settings = settings;
     this.repository = new ModelRepository(settings.modelRepository());
+    this.roots = RepositoryRoots.fromConfig(ctx.getSystem().settings().config());
     this.model = EntityIds.model(entityId);
     this.replica = EntityIds.replica(entityId);
     this.loader = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(LOAD_DISPATCHER));
@@ -234,9 +239,15 @@ public final class ModelEntity {
     converge();
   }
 
+  /**
+   * The folder to scan: the model's folder in the repository, or its base path confined to the
+   * repository roots (the admin API and config files refuse an outside path already; this holds
+   * for a desired state written by any other means too). Throws IllegalArgumentException naming
+   * the path and the roots.
+   */
   private Path baseDir(ModelSpec s) {
     String base = s == null ? "" : s.basePath();
-    return base.isEmpty() ? repository.root().resolve(model) : repository.root().resolve(base);
+    return base.isEmpty() ? repository.root().resolve(model) : roots.confine(repository.root().resolve(base));
   }
 
   private void poll() {
@@ -244,7 +255,18 @@ public final class ModelEntity {
     if (scanning || desired == null) {
       return;
     }
-    Path base = baseDir(desired.models().get(model));
+    Path base;
+    try {
+      base = baseDir(desired.models().get(model));
+      refusedBase = null;
+    } catch (IllegalArgumentException e) {
+      if (!e.getMessage().equals(refusedBase)) {
+        refusedBase = e.getMessage();
+        ctx.getLog().error("{}: not loading anything: {}", model, e.getMessage());
+      }
+      scanner = null; // nothing is read from outside the roots, not even a listing
+      return;
+    }
     if (scanner == null || !scanner.base().equals(base)) {
       scanner = new VersionScanner(base, settings.pollInterval());
     }

@@ -62,7 +62,16 @@ public final class ByteBudget {
 
   /** A permit for a body of {@code declaredLength} (empty: unknown), or empty when over the budget. */
   public Optional<Permit> tryAcquire(OptionalLong declaredLength) {
-    long bytes = declaredLength.isPresent() ? Math.max(0, declaredLength.getAsLong()) : settings.unknownLengthBytes();
+    return tryAcquire(declaredLength, settings.unknownLengthBytes());
+  }
+
+  /**
+   * As {@link #tryAcquire(OptionalLong)} for a route whose largest body is {@code routeLimit}
+   * (the v2 binary route accepts more than max-request-bytes): a body of unknown length is charged
+   * that.
+   */
+  public Optional<Permit> tryAcquire(OptionalLong declaredLength, long routeLimit) {
+    long bytes = declaredLength.isPresent() ? Math.max(0, declaredLength.getAsLong()) : routeLimit;
     while (true) {
       long now = inFlight.get();
       boolean fits = now + bytes <= settings.maxBytes() && now + bytes >= 0;
@@ -86,10 +95,15 @@ public final class ByteBudget {
 
   /** The 503 message for a refused body. */
   public String refusal(OptionalLong declaredLength) {
+    return refusal(declaredLength, settings.unknownLengthBytes());
+  }
+
+  /** The 503 message for a body refused by {@link #tryAcquire(OptionalLong, long)}. */
+  public String refusal(OptionalLong declaredLength, long routeLimit) {
     return "the gateway has " + inFlight.get() + " bytes of request bodies in flight and a budget of "
         + settings.maxBytes() + " (shardserve.gateway.admission.max-bytes-in-flight); a body of "
         + (declaredLength.isPresent() ? declaredLength.getAsLong() + " bytes" : "unknown length (charged "
-            + settings.unknownLengthBytes() + " bytes)") + " must wait: retry later";
+            + routeLimit + " bytes)") + " must wait: retry later";
   }
 
   /** Bytes held until the request is answered (or fails): release in every case. */

@@ -11,6 +11,7 @@ import dev.shardserve.concurrent.Ticker;
 import dev.shardserve.dataplane.InferCall;
 import dev.shardserve.gateway.GatewaySettings;
 import dev.shardserve.gateway.admission.Admission;
+import dev.shardserve.gateway.admission.ByteBudget;
 import dev.shardserve.metrics.Api;
 import dev.shardserve.metrics.ModelMetrics;
 import dev.shardserve.metrics.Protocol;
@@ -72,6 +73,7 @@ public final class KServeApi {
 
   private final ModelRouter router;
   private final Admission admission;
+  private final ByteBudget byteBudget;
   private final GatewaySettings settings;
   private final Materializer materializer;
   private final V2Readiness readiness;
@@ -80,9 +82,11 @@ public final class KServeApi {
   private final ShardServeMetrics metrics;
   private final byte[] serverMetadata;
 
-  public KServeApi(ModelRouter router, Admission admission, GatewaySettings settings, Materializer materializer) {
+  public KServeApi(ModelRouter router, Admission admission, ByteBudget byteBudget, GatewaySettings settings,
+      Materializer materializer) {
     this.router = router;
     this.admission = admission;
+    this.byteBudget = byteBudget;
     this.settings = settings;
     this.materializer = materializer;
     this.metrics = ShardServeMetrics.get(router.system());
@@ -237,6 +241,12 @@ public final class KServeApi {
       route.metrics().refused(RefusalReason.BYTES);
       return done(tooLarge(declared.getAsLong(), limit, limitKey));
     }
+    Optional<ByteBudget.Permit> bodyPermit = byteBudget.tryAcquire(declared, limit);
+    if (bodyPermit.isEmpty()) {
+      Bodies.discard(request, materializer);
+      route.metrics().refused(RefusalReason.BYTES);
+      return done(HttpErrors.of(ErrorCode.OVERLOADED, byteBudget.refusal(declared, limit)));
+    }
     Optional<HttpHeader> encoding = request.getHeader("Content-Encoding");
     return Bodies.readByteString(request, settings.controlTimeout(), limit, materializer)
         .thenCompose(body -> {
@@ -275,7 +285,8 @@ public final class KServeApi {
             throw r;
           }
           return HttpErrors.badRequest("cannot read the request body: " + c.getMessage());
-        });
+        })
+        .whenComplete((r, error) -> bodyPermit.get().release());
   }
 
   private CompletionStage<HttpResponse> submit(RoutingSnapshot.Route route, VersionSelector version, ByteString body,

@@ -14,6 +14,7 @@ import dev.shardserve.concurrent.Ticker;
 import dev.shardserve.dataplane.InferCall;
 import dev.shardserve.gateway.GatewaySettings;
 import dev.shardserve.gateway.admission.Admission;
+import dev.shardserve.gateway.admission.ByteBudget;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.gateway.openapi.ApiRoute;
 import dev.shardserve.gateway.routing.ModelRouter;
@@ -72,15 +73,18 @@ public final class TfServingApi {
 
   private final ModelRouter router;
   private final Admission admission;
+  private final ByteBudget byteBudget;
   private final GatewaySettings settings;
   private final Materializer materializer;
   private final Ticker ticker = Ticker.SYSTEM;
   private final ShardServeMetrics metrics;
   private final AccessLog accessLog;
 
-  public TfServingApi(ModelRouter router, Admission admission, GatewaySettings settings, Materializer materializer) {
+  public TfServingApi(ModelRouter router, Admission admission, ByteBudget byteBudget, GatewaySettings settings,
+      Materializer materializer) {
     this.router = router;
     this.admission = admission;
+    this.byteBudget = byteBudget;
     this.settings = settings;
     this.materializer = materializer;
     this.metrics = ShardServeMetrics.get(router.system());
@@ -206,6 +210,20 @@ public final class TfServingApi {
       return answered(m, api, arrivedNanos, context, model, bodyBytes(request), done(overloaded(model)));
     }
     long deadlineNanos = arrivedNanos + timeoutMillis * 1_000_000L;
+    OptionalLong declared = request.entity().getContentLengthOption();
+    ByteBudget.Permit bytes = null;
+    if (declared.isEmpty() || declared.getAsLong() <= settings.maxRequestBytes()) {
+      // Charged before the body is read (an oversize body is refused 413 by readBody instead).
+      Optional<ByteBudget.Permit> charged = byteBudget.tryAcquire(declared, settings.maxRequestBytes());
+      if (charged.isEmpty()) {
+        Bodies.discard(request, materializer);
+        m.refused(RefusalReason.BYTES);
+        return answered(m, api, arrivedNanos, context, model, bodyBytes(request), done(HttpErrors.of(
+            ErrorCode.OVERLOADED, byteBudget.refusal(declared, settings.maxRequestBytes()))));
+      }
+      bytes = charged.get();
+    }
+    ByteBudget.Permit bodyPermit = bytes;
     return answered(m, api, arrivedNanos, context, model, bodyBytes(request), readBody(request).thenCompose(body -> {
       if (body.rejection() != null) {
         if (body.rejection().status().intValue() == 413) {
@@ -231,6 +249,10 @@ public final class TfServingApi {
         permit.completed(error != null ? 500 : r.status().intValue());
         m.admissionLimit(admission.limit(model));
       });
+    }).whenComplete((r, error) -> {
+      if (bodyPermit != null) {
+        bodyPermit.release();
+      }
     }));
   }
 
