@@ -17,6 +17,7 @@ final class GatewayCommand implements Callable<Integer> {
   @Mixin HttpOptions http;
   @Mixin StateOptions state;
   @Mixin ManagementOptions management;
+  @Mixin DrainOptions drain;
 
   @Override
   public Integer call() {
@@ -25,7 +26,8 @@ final class GatewayCommand implements Callable<Integer> {
       http.validate();
       config = cluster.config("gateway", List.of("gateway")).withFallback(ConfigFactory.parseMap(http.config()))
           .withFallback(ConfigFactory.parseMap(state.config("gateway-" + cluster.arteryPort)))
-          .withFallback(ConfigFactory.parseMap(management.config()));
+          .withFallback(ConfigFactory.parseMap(management.config()))
+          .withFallback(ConfigFactory.parseMap(drain.config()));
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;

@@ -20,6 +20,7 @@ final class NodeCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
   @Mixin StateOptions state;
   @Mixin ManagementOptions management;
+  @Mixin DrainOptions drain;
 
   @Option(names = "--admin-port", defaultValue = "${env:SHARDSERVE_ADMIN_PORT:-8502}",
       description = "This node's admin listener: GET /admin/node, POST /admin/drain (env SHARDSERVE_ADMIN_PORT; "
@@ -44,7 +45,8 @@ final class NodeCommand implements Callable<Integer> {
       config = cluster.config("node", List.of("worker")).withFallback(ConfigFactory.parseMap(Map.of(
           "shardserve.node.model-repository", modelRepo.toAbsolutePath().toString())))
           .withFallback(ConfigFactory.parseMap(state.config("node-" + cluster.arteryPort)))
-          .withFallback(ConfigFactory.parseMap(management.config()));
+          .withFallback(ConfigFactory.parseMap(management.config()))
+          .withFallback(ConfigFactory.parseMap(drain.config()));
       if (adminPort < 0 || adminPort > 65535) {
         throw new IllegalArgumentException("--admin-port must be 0-65535, was " + adminPort);
       }

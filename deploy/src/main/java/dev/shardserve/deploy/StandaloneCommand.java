@@ -25,6 +25,7 @@ final class StandaloneCommand implements Callable<Integer> {
   @Mixin HttpOptions http;
   @Mixin StateOptions state;
   @Mixin ManagementOptions management;
+  @Mixin DrainOptions drain;
 
   @Option(names = "--model-repo", paramLabel = "DIR", defaultValue = "${env:SHARDSERVE_MODEL_REPO}",
       description = "Model repository: DIR/<model>/<version>/saved_model.pb (env SHARDSERVE_MODEL_REPO). "
@@ -60,6 +61,7 @@ final class StandaloneCommand implements Callable<Integer> {
     config.putAll(state.config("standalone"));
     try {
       config.putAll(management.config());
+      config.putAll(drain.config());
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;

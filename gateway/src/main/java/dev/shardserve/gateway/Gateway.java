@@ -17,7 +17,7 @@ import dev.shardserve.gateway.admission.Admission;
 import dev.shardserve.gateway.errors.HttpErrors;
 import dev.shardserve.gateway.routing.ModelRouter;
 import dev.shardserve.gateway.tfserving.TfServingApi;
-import java.time.Duration;
+import dev.shardserve.settings.DrainTimeout;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -64,7 +64,7 @@ public final class Gateway {
             log.error("cannot bind the {} to {}:{}: {}", what, host, port, error.toString());
             system.terminate();
           } else {
-            binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
+            binding.addToCoordinatedShutdown(DrainTimeout.fromConfig(system.settings().config()).value(), system);
             log.info("{} listening on {}", what, binding.localAddress());
           }
         }));
