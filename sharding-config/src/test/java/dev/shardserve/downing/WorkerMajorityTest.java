@@ -1,6 +1,7 @@
 package dev.shardserve.downing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.Address;
 import akka.cluster.Member;
@@ -8,7 +9,14 @@ import akka.cluster.MemberStatus;
 import akka.cluster.UniqueAddress;
 import akka.cluster.sbr.DowningStrategy;
 import akka.cluster.sbr.KeepMajority;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.JoinConfigCompatCheckCluster;
+import akka.cluster.Valid$;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import dev.shardserve.settings.ShardServeConfig;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -109,8 +117,34 @@ class WorkerMajorityTest {
   }
 
   @Test
-  void everyProcess_usesThisStrategy() {
-    assertEquals(WorkerMajorityDowningProvider.class.getName(),
-        ShardServeConfig.load().getString("akka.cluster.downing-provider-class"));
+  void everyProcess_runsThisResolver_andAkkasIsDisarmed() {
+    Config config = ShardServeConfig.load(ConfigFactory.parseString("akka.remote.artery.canonical.port = 0"));
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "WorkerMajorityTest", config);
+    try {
+      WorkerMajorityDowning downing = WorkerMajorityDowning.get(system.classicSystem());
+      assertEquals(Duration.ofSeconds(7), downing.stableAfter());
+      assertEquals(Duration.ofSeconds(7), config.getDuration("akka.cluster.down-removal-margin"));
+      assertTrue(config.getDuration("akka.cluster.split-brain-resolver.stable-after").toDays() >= 3650);
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().join();
+    }
+  }
+
+  /**
+   * Akka refuses a joining node whose downing provider or strategy differs from the cluster's: the
+   * previous release (1970aee: Akka's provider, keep-majority) and this one accept each other, so
+   * a rolling upgrade works.
+   */
+  @Test
+  void thePreviousReleasesNodes_acceptThisReleasesNodes_andTheReverse() {
+    Config previous = ConfigFactory.parseString("""
+        akka.cluster.downing-provider-class = "akka.cluster.sbr.SplitBrainResolverProvider"
+        akka.cluster.split-brain-resolver.active-strategy = keep-majority
+        """).withFallback(ConfigFactory.defaultReference()).resolve();
+    Config now = ShardServeConfig.load();
+    JoinConfigCompatCheckCluster check = new JoinConfigCompatCheckCluster();
+    assertEquals(Valid$.MODULE$, check.check(now, previous));
+    assertEquals(Valid$.MODULE$, check.check(previous, now));
   }
 }
