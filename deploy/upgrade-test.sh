@@ -10,7 +10,8 @@
 #    NODES (3) worker nodes, the gateways seeded from a model config file; makes admin changes (two
 #    replicas, version policy, a label, one model unloaded) and records the desired state.
 # 3. Sends steady load (RATE requests/s, deploy/scripts/SteadyLoad.java) to the gateways, as a
-#    balancer would: a request whose connection fails goes to the other gateway.
+#    balancer would: only to ready gateways (Akka Management /ready), and a request whose connection
+#    fails goes to the other gateway.
 # 4. Upgrades one process at a time to the new jar: node-1..node-N, then each gateway, each one with
 #    an empty data dir (a replacement pod); before the next, waits until the model has two
 #    AVAILABLE replicas again.
@@ -99,8 +100,13 @@ log "desired state recorded: $(jq -c '[.[] | {name, loaded, replicas, labels}]' 
 stop_file="$WORK_DIR/stop-load"
 rm -f "$stop_file"
 urls="http://127.0.0.1:$HTTP_PORT"
-for k in $(seq 2 "$GATEWAYS"); do urls="$urls,http://127.0.0.1:$((HTTP_PORT + 10 * (k - 1)))"; done
-java "$here/deploy/scripts/SteadyLoad.java" --urls "$urls" --model half_plus_two --label stable --rate "$RATE" \
+ready_urls="http://127.0.0.1:$((PORT_BASE + 100))/ready"
+for k in $(seq 2 "$GATEWAYS"); do
+  urls="$urls,http://127.0.0.1:$((HTTP_PORT + 10 * (k - 1)))"
+  ready_urls="$ready_urls,http://127.0.0.1:$((PORT_BASE + 150 + k))/ready"
+done
+java "$here/deploy/scripts/SteadyLoad.java" --urls "$urls" --ready-urls "$ready_urls" --model half_plus_two \
+  --label stable --rate "$RATE" \
   --stop-file "$stop_file" --report "$WORK_DIR/load.json" >"$WORK_DIR/load.log" 2>&1 &
 load_pid=$!
 trap 'touch "$stop_file"; [ -z "${KEEP:-}" ] && JAR="$NEW_JAR" "$cluster" stop >/dev/null 2>&1' EXIT

@@ -24,10 +24,12 @@ import java.util.regex.Pattern;
  * send it, until a stop file appears; used by {@code deploy/upgrade-test.sh}. Run with the JDK's
  * source launcher: {@code java deploy/scripts/SteadyLoad.java --urls URL[,URL] --model M ...}.
  *
- * <p>Each request goes to the next gateway in turn. A request whose connection fails (refused,
- * reset, closed: a gateway that is stopping or not started yet) is sent to another gateway, as a
- * balancer retries an idempotent request on a connection error; it counts as retried, not as
- * failed. A request fails when a gateway answers anything but 200 with the expected predictions
+ * <p>Each request goes to the next gateway in turn among those that are ready: with
+ * {@code --ready-urls} (each gateway's Akka Management {@code /ready}, polled every 500 ms), as a
+ * Kubernetes Service sends traffic only to ready pods; when none is ready, to any. A request whose
+ * connection fails (refused, reset, closed: a gateway that is stopping or not started yet) is sent
+ * to another gateway, as a balancer retries an idempotent request on a connection error; it
+ * counts as retried, not as failed. A request fails when a gateway answers anything but 200 with the expected predictions
  * (the model computes y = 0.5 x + 2), or when no gateway took it within its 30 s deadline.
  */
 public final class SteadyLoad {
@@ -48,10 +50,38 @@ public final class SteadyLoad {
   final AtomicLong inFlight = new AtomicLong();
   final Map<String, LongAdder> failures = new ConcurrentSkipListMap<>();
   final Map<String, LongAdder> perGateway = new ConcurrentHashMap<>();
+  final List<String> readyUrls;
+  final java.util.concurrent.atomic.AtomicReferenceArray<Boolean> ready;
 
-  SteadyLoad(List<String> urls, String model, String label) {
+  SteadyLoad(List<String> urls, List<String> readyUrls, String model, String label) {
     this.urls = urls;
+    this.readyUrls = readyUrls;
+    this.ready = new java.util.concurrent.atomic.AtomicReferenceArray<>(urls.size());
+    for (int i = 0; i < urls.size(); i++) {
+      ready.set(i, true);
+    }
     this.path = "/v1/models/" + model + (label == null ? "" : "/labels/" + label) + ":predict";
+  }
+
+  /** Polls each gateway's readiness. */
+  void pollReadiness() {
+    for (int i = 0; i < readyUrls.size(); i++) {
+      int gateway = i;
+      client.sendAsync(HttpRequest.newBuilder(URI.create(readyUrls.get(i))).timeout(Duration.ofSeconds(2)).GET()
+          .build(), HttpResponse.BodyHandlers.discarding())
+          .whenComplete((r, e) -> ready.set(gateway, e == null && r.statusCode() == 200));
+    }
+  }
+
+  /** The gateway after {@code from} (round robin) that is ready; {@code from + 1} when none is. */
+  int nextReady(int from) {
+    for (int step = 1; step <= urls.size(); step++) {
+      int candidate = Math.floorMod(from + step, urls.size());
+      if (ready.get(candidate)) {
+        return candidate;
+      }
+    }
+    return Math.floorMod(from + 1, urls.size());
   }
 
   public static void main(String[] args) throws Exception {
@@ -62,14 +92,19 @@ public final class SteadyLoad {
     for (String required : List.of("--urls", "--model", "--rate", "--stop-file", "--report")) {
       if (!a.containsKey(required)) {
         throw new IllegalArgumentException("missing " + required + "; usage: --urls URL[,URL] --model M "
-            + "[--label L] --rate PER_SECOND --stop-file FILE --report FILE");
+            + "[--ready-urls URL[,URL]] [--label L] --rate PER_SECOND --stop-file FILE --report FILE");
       }
     }
     double rate = Double.parseDouble(a.get("--rate"));
     if (!(rate > 0 && rate <= 10_000)) {
       throw new IllegalArgumentException("--rate must be in (0, 10000], was " + a.get("--rate"));
     }
-    SteadyLoad load = new SteadyLoad(List.of(a.get("--urls").split(",")), a.get("--model"), a.get("--label"));
+    List<String> urls = List.of(a.get("--urls").split(","));
+    List<String> readyUrls = a.containsKey("--ready-urls") ? List.of(a.get("--ready-urls").split(",")) : List.of();
+    if (!readyUrls.isEmpty() && readyUrls.size() != urls.size()) {
+      throw new IllegalArgumentException("--ready-urls needs one URL per gateway of --urls");
+    }
+    SteadyLoad load = new SteadyLoad(urls, readyUrls, a.get("--model"), a.get("--label"));
     load.run(rate, Path.of(a.get("--stop-file")), Path.of(a.get("--report")));
   }
 
@@ -79,6 +114,7 @@ public final class SteadyLoad {
     var sending = timer.scheduleAtFixedRate(() -> send(System.nanoTime() + TimeUnit.SECONDS.toNanos(30)), 0,
         periodMicros, TimeUnit.MICROSECONDS);
     var progress = timer.scheduleAtFixedRate(() -> System.out.println(line(started)), 5, 5, TimeUnit.SECONDS);
+    var readiness = timer.scheduleAtFixedRate(this::pollReadiness, 0, 500, TimeUnit.MILLISECONDS);
     while (!Files.exists(stopFile)) {
       TimeUnit.MILLISECONDS.sleep(200);
     }
@@ -88,6 +124,7 @@ public final class SteadyLoad {
       TimeUnit.MILLISECONDS.sleep(100);
     }
     progress.cancel(false);
+    readiness.cancel(false);
     timer.shutdownNow();
     StringBuilder json = new StringBuilder();
     json.append("{\"seconds\": ").append((System.nanoTime() - started) / 1_000_000_000L)
@@ -122,7 +159,7 @@ public final class SteadyLoad {
   void send(long deadlineNanos) {
     sent.increment();
     inFlight.incrementAndGet();
-    attempt(next.getAndIncrement(), deadlineNanos, 0);
+    attempt(nextReady(next.getAndIncrement()), deadlineNanos, 0);
   }
 
   void attempt(int gateway, long deadlineNanos, int attempts) {
@@ -143,7 +180,8 @@ public final class SteadyLoad {
           // A connection error: the balancer sends it to another gateway (after a pause once all were tried).
           retried.increment();
           long pauseMillis = attempts + 1 >= urls.size() ? 200 : 0;
-          timer.schedule(() -> attempt(gateway + 1, deadlineNanos, attempts + 1), pauseMillis, TimeUnit.MILLISECONDS);
+          timer.schedule(() -> attempt(nextReady(gateway), deadlineNanos, attempts + 1), pauseMillis,
+              TimeUnit.MILLISECONDS);
         } else {
           fail(cause.getClass().getSimpleName());
         }
