@@ -118,7 +118,8 @@ class WorkerMajorityTest {
 
   @Test
   void everyProcess_runsThisResolver_andAkkasIsDisarmed() {
-    Config config = ShardServeConfig.load(ConfigFactory.parseString("akka.remote.artery.canonical.port = 0"));
+    Config config = ShardServeConfig.load(ConfigFactory.parseString(
+        "akka.remote.artery.canonical.port = 0\nakka.logger-startup-timeout = 30s"));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "WorkerMajorityTest", config);
     try {
       WorkerMajorityDowning downing = WorkerMajorityDowning.get(system.classicSystem());
