@@ -65,8 +65,7 @@ public final class ModelCatalogPublisher {
   private record EntryRemoved(Replicator.UpdateResponse<LWWMap<String, NodeModels>> response, String node)
       implements Message {}
 
-  private record CatalogChanged(Replicator.SubscribeResponse<LWWMap<String, NodeModels>> response)
-      implements Message {}
+  private record CatalogRead(Replicator.GetResponse<LWWMap<String, NodeModels>> response) implements Message {}
 
   private final ActorContext<Message> ctx;
   private final ModelRepository repository;
@@ -106,7 +105,6 @@ public final class ModelCatalogPublisher {
                 (ReplicatorMessageAdapter<Message, LWWRegister<DesiredState>> state) ->
                     Behaviors.withTimers(timers -> {
                       state.subscribe(DesiredState.KEY, Desired::new);
-                      catalog.subscribe(ModelCatalog.KEY, CatalogChanged::new);
                       Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(
                           ctx.messageAdapter(ClusterEvent.MemberRemoved.class, MemberGone::new),
                           ClusterEvent.MemberRemoved.class));
@@ -122,6 +120,10 @@ public final class ModelCatalogPublisher {
     return Behaviors.receive(Message.class)
         .onMessageEquals(Scan.INSTANCE, () -> {
           publish();
+          // A read, not a subscription: this actor subscribes to the desired state, and an actor
+          // has one message adapter per response class (a second subscription would replace it).
+          catalog.askGet(replyTo -> new Replicator.Get<>(ModelCatalog.KEY, Replicator.readLocal(), replyTo),
+              CatalogRead::new);
           ClusterSharding.get(ctx.getSystem()).shardState().tell(new akka.cluster.sharding.typed.GetShardRegionState(
               ModelProtocol.ENTITY_TYPE_KEY, hostedAdapter));
           return Behaviors.same();
@@ -164,9 +166,10 @@ public final class ModelCatalogPublisher {
           }
           return Behaviors.same();
         })
-        .onMessage(CatalogChanged.class, c -> {
-          if (c.response() instanceof Replicator.Changed<LWWMap<String, NodeModels>> changed
-              && published != null && !changed.dataValue().contains(nodeKey) && !leaving()) {
+        .onMessage(CatalogRead.class, c -> {
+          boolean present = c.response() instanceof Replicator.GetSuccess<LWWMap<String, NodeModels>> ok
+              && ok.dataValue().contains(nodeKey);
+          if (!present && published != null && !leaving()) {
             // Another node removed this address's entry for a predecessor at the same address
             // (its MemberRemoved came after this node's first publish): publish it again.
             ctx.getLog().info("this node's catalog entry was removed (meant for a predecessor at {}): "

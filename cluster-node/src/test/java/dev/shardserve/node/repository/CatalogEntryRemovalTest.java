@@ -17,6 +17,8 @@ import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
 import com.typesafe.config.ConfigFactory;
 import dev.shardserve.ddata.ReplicatedView;
+import dev.shardserve.desired.DesiredStateStore;
+import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.node.NodeSettings;
 import dev.shardserve.node.WorkerNode;
 import dev.shardserve.protocol.ModelCatalog;
@@ -137,7 +139,14 @@ class CatalogEntryRemovalTest {
       assertTrue(catalogOnA.get().getEntries().containsKey(keyA));
       return null;
     });
-    // What a late removal for a predecessor at this address would do.
+    // A desired-state change first: the publisher hears of it (and must survive it) ...
+    new DesiredStateStore(a, Duration.ofSeconds(5)).update(s -> s.with("named", ModelSpec.DEFAULT))
+        .toCompletableFuture().join();
+    probe.awaitAssert(Duration.ofSeconds(30), () -> {
+      assertTrue(catalogOnA.get().getEntries().get(keyA).models().contains("named"));
+      return null;
+    });
+    // ... then what a late removal for a predecessor at this address would do.
     TestProbe<Replicator.UpdateResponse<LWWMap<String, NodeModels>>> updated = kit.createTestProbe();
     DistributedData.get(a).replicator().tell(new Replicator.Update<>(ModelCatalog.KEY, LWWMap.empty(),
         Replicator.writeLocal(), updated.ref(), map -> map.remove(DistributedData.get(a).selfUniqueAddress(), keyA)));
