@@ -8,6 +8,7 @@ import akka.actor.ExtensionId;
 import akka.actor.ExtensionIdProvider;
 import akka.actor.Props;
 import akka.cluster.Cluster;
+import akka.cluster.ClusterActorRefProvider;
 import akka.cluster.sbr.SplitBrainResolver;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -17,6 +18,7 @@ import scala.concurrent.duration.FiniteDuration;
  * Runs Akka's split brain resolver actor deciding with {@link WorkerMajority}, on every process
  * (loaded through {@code akka.library-extensions} in {@code shardserve-akka.conf}); the resolver
  * of the leader acts. Its {@code stable-after} is {@code shardserve.sharding.downing.stable-after}.
+ * A system that is not a cluster member ({@code provider = local}) runs none.
  *
  * <p>Why not a {@code downing-provider-class} of our own: Akka's join check compares that class
  * (and {@code split-brain-resolver.active-strategy}) between a joining node and the cluster, and
@@ -48,6 +50,9 @@ public final class WorkerMajorityDowning implements Extension {
     stableAfter = system.settings().config().getDuration(STABLE_AFTER);
     if (stableAfter.isZero() || stableAfter.isNegative()) {
       throw new IllegalArgumentException(STABLE_AFTER + " must be > 0, was " + stableAfter);
+    }
+    if (!(system.provider() instanceof ClusterActorRefProvider)) {
+      return; // not a cluster member (a local baseline in the benchmarks): nothing to down
     }
     Cluster cluster = Cluster.get(system);
     String role = system.settings().config().getString("shardserve.sharding.worker-role");

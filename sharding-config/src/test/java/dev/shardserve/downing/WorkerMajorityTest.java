@@ -132,6 +132,18 @@ class WorkerMajorityTest {
     }
   }
 
+  @Test
+  void aLocalSystem_withTheSameSettings_startsWithoutAResolver() {
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "WorkerMajorityLocal", ShardServeConfig.load(
+        ConfigFactory.parseString("akka.actor.provider = local\nakka.logger-startup-timeout = 30s")));
+    try {
+      assertEquals(Duration.ofSeconds(7), WorkerMajorityDowning.get(system.classicSystem()).stableAfter());
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().join();
+    }
+  }
+
   /**
    * Akka refuses a joining node whose downing provider or strategy differs from the cluster's: the
    * previous release (1970aee: Akka's provider, keep-majority) and this one accept each other, so
