@@ -42,7 +42,9 @@ public final class WorkerNode {
         Props.empty());
     CompletableFuture<Done> published = new CompletableFuture<>();
     published.thenRun(() -> NodeStatus.get(system).workerStarted.set(true));
-    system.systemActorOf(ModelCatalogPublisher.create(new ModelRepository(settings.modelRepository()),
+    ModelRepository repository = new ModelRepository(settings.modelRepository());
+    NodeStatus.get(system).repository.set(repository);
+    system.systemActorOf(ModelCatalogPublisher.create(repository,
         settings.pollInterval(), published, settings.cpuSlots(), settings.gpus(), settings.gpuMemoryMiB()),
         "model-catalog-publisher", Props.empty());
     return published;

@@ -21,6 +21,7 @@ final class GatewayCommand implements Callable<Integer> {
   @Mixin SecurityOptions security;
   @Mixin ClusterTlsOptions clusterTls;
   @Mixin RepositoryRootOptions repositoryRoots;
+  @Mixin DrainOptions drain;
 
   @Override
   public Integer call() {
@@ -35,7 +36,8 @@ final class GatewayCommand implements Callable<Integer> {
           .withFallback(ConfigFactory.parseMap(http.config()))
           .withFallback(ConfigFactory.parseMap(state.config("gateway-" + cluster.arteryPort)))
           .withFallback(ConfigFactory.parseMap(management.config()))
-          .withFallback(ConfigFactory.parseMap(metrics.config()));
+          .withFallback(ConfigFactory.parseMap(metrics.config()))
+          .withFallback(ConfigFactory.parseMap(drain.config()));
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;

@@ -79,7 +79,24 @@ final class NodeAdmin {
       }
     }
     return "{\"address\":\"" + self.address() + "\",\"status\":\"" + self.status() + "\",\"roles\":[" + roles
-        + "],\"worker_started\":" + NodeStatus.get(system).workerStarted.get() + "}";
+        + "],\"worker_started\":" + NodeStatus.get(system).workerStarted.get()
+        + ",\"repository_error\":" + NodeStatus.get(system).repositoryError().map(NodeAdmin::quoted).orElse("null")
+        + "}";
+  }
+
+  /** A JSON string (an I/O error's message may hold quotes, backslashes or control characters). */
+  static String quoted(String text) {
+    StringBuilder sb = new StringBuilder("\"");
+    for (char c : text.toCharArray()) {
+      if (c == '"' || c == '\\') {
+        sb.append('\\').append(c);
+      } else if (c < 0x20) {
+        sb.append(String.format("\\u%04x", (int) c));
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.append('"').toString();
   }
 
   private static HttpResponse json(String body) {

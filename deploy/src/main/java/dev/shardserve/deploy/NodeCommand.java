@@ -24,6 +24,7 @@ final class NodeCommand implements Callable<Integer> {
   @Mixin SecurityOptions security;
   @Mixin ClusterTlsOptions clusterTls;
   @Mixin RepositoryRootOptions repositoryRoots;
+  @Mixin DrainOptions drain;
 
   @Option(names = "--admin-port", defaultValue = "${env:SHARDSERVE_ADMIN_PORT:-8502}",
       description = "This node's admin listener: GET /admin/node, POST /admin/drain (env SHARDSERVE_ADMIN_PORT; "
@@ -54,7 +55,8 @@ final class NodeCommand implements Callable<Integer> {
           "shardserve.node.model-repository", modelRepo.toAbsolutePath().toString())))
           .withFallback(ConfigFactory.parseMap(state.config("node-" + cluster.arteryPort)))
           .withFallback(ConfigFactory.parseMap(management.config()))
-          .withFallback(ConfigFactory.parseMap(metrics.config()));
+          .withFallback(ConfigFactory.parseMap(metrics.config()))
+          .withFallback(ConfigFactory.parseMap(drain.config()));
       if (adminPort < 0 || adminPort > 65535) {
         throw new IllegalArgumentException("--admin-port must be 0-65535, was " + adminPort);
       }

@@ -38,10 +38,15 @@ final class Processes {
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
   }
 
+  /** How long seeding waits for this process to join the cluster before it writes the file's state anyway. */
+  static final Duration SEED_JOIN_TIMEOUT = Duration.ofSeconds(30);
+
   /**
    * Seeds the desired state from the model config file (or TF Serving's environment variables)
-   * when no desired state exists yet; afterwards admin changes win and only reload-config
-   * applies the file again.
+   * when the cluster has none: not when this process stored one (its data dir), nor when the
+   * cluster holds one, read after joining (a gateway restarted with an empty data dir must not
+   * undo the admin changes the workers hold). Afterwards admin changes win and only
+   * reload-config applies the file again.
    */
   static void seedDesiredState(ActorSystem<?> system) {
     Supplier<DesiredState> source = ModelConfigSource.of(system.settings().config(), System.getenv());
@@ -49,12 +54,16 @@ final class Processes {
       return;
     }
     DesiredState state = source.get();
-    boolean seeded = await(new DesiredStateStore(system, Duration.ofSeconds(10)).seed(state), "seeding the desired state");
-    if (seeded) {
-      log.info("desired state seeded from the model config: models {}", state.models().keySet());
-    } else {
-      log.info("desired state already exists (admin changes win): the model config file was not applied; "
-          + "POST /admin/reload-config applies it");
+    DesiredStateStore.SeedOutcome outcome = await(new DesiredStateStore(system, Duration.ofSeconds(10))
+        .seed(state, SEED_JOIN_TIMEOUT), "seeding the desired state");
+    switch (outcome) {
+      case WRITTEN -> log.info("desired state seeded from the model config: models {}", state.models().keySet());
+      case WRITTEN_UNCONFIRMED -> log.warn("desired state seeded from the model config (models {}) without an "
+          + "answer from the cluster: any desired state the cluster holds wins over it", state.models().keySet());
+      case KEPT_STORED -> log.info("desired state stored in the data dir is kept (admin changes win): the model "
+          + "config file was not applied; POST /admin/reload-config applies it");
+      case KEPT_CLUSTER -> log.info("the cluster's desired state is kept (admin changes win): the model config "
+          + "file was not applied; POST /admin/reload-config applies it");
     }
   }
 

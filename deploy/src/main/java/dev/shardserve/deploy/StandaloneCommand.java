@@ -29,6 +29,7 @@ final class StandaloneCommand implements Callable<Integer> {
   @Mixin SecurityOptions security;
   @Mixin ClusterTlsOptions clusterTls;
   @Mixin RepositoryRootOptions repositoryRoots;
+  @Mixin DrainOptions drain;
 
   @Option(names = "--model-repo", paramLabel = "DIR", defaultValue = "${env:SHARDSERVE_MODEL_REPO}",
       description = "Model repository: DIR/<model>/<version>/saved_model.pb (env SHARDSERVE_MODEL_REPO). "
@@ -64,6 +65,7 @@ final class StandaloneCommand implements Callable<Integer> {
       config.putAll(security.config());
       config.putAll(clusterTls.config());
       config.putAll(repositoryRoots.config());
+      config.putAll(drain.config());
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;

@@ -11,6 +11,7 @@ import dev.shardserve.concurrent.PlainFutures;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,10 +98,78 @@ public final class DesiredStateStore {
     return getLocal(timeout);
   }
 
-  /** Writes {@code state} unless some state exists already (a config file seeds only the first start). */
-  public CompletionStage<Boolean> seed(DesiredState state) {
-    return exists().thenCompose(present -> present
-        ? CompletableFuture.completedFuture(false)
-        : update(old -> state).thenApply(w -> true));
+  /** What {@link #seed} did. */
+  public enum SeedOutcome {
+    /** This process had stored a desired state (its data dir): kept, the file not applied. */
+    KEPT_STORED,
+    /** The cluster has a desired state (read after joining): kept, the file not applied. */
+    KEPT_CLUSTER,
+    /** Neither had one: the file's state was written. */
+    WRITTEN,
+    /**
+     * The cluster could not be read in time (not joined, no majority answered): the file's state
+     * was written all the same, with the lowest timestamp, so any state the cluster holds wins
+     * over it as soon as they meet.
+     */
+    WRITTEN_UNCONFIRMED
+  }
+
+  /**
+   * The timestamp of a seeded state: lower than any write's (those use the wall clock), so that a
+   * seed fills an empty register and never replaces what an admin or another process wrote,
+   * whichever reaches a replica first.
+   */
+  static final long SEED_TIMESTAMP = 0L;
+
+  /**
+   * Seeds the desired state with {@code state} (from a model config file) only when the cluster
+   * has none: not when this process stored one, nor when the cluster holds one. The cluster is
+   * read after this process is Up (waiting at most {@code joinTimeout}), from a majority of the
+   * nodes; the write carries {@link #SEED_TIMESTAMP}, so even a seed written without that answer
+   * (or racing a node that joins later with its stored state) loses to every real write.
+   */
+  public CompletionStage<SeedOutcome> seed(DesiredState state, Duration joinTimeout) {
+    return exists().thenCompose(stored -> {
+      if (stored) {
+        return CompletableFuture.completedFuture(SeedOutcome.KEPT_STORED);
+      }
+      return memberUp(joinTimeout).thenCompose(up -> !up
+          ? writeSeed(state).thenApply(w -> SeedOutcome.WRITTEN_UNCONFIRMED)
+          : readFromCluster().thenCompose(read -> {
+            if (read instanceof Replicator.GetSuccess) {
+              return CompletableFuture.completedFuture(SeedOutcome.KEPT_CLUSTER);
+            }
+            boolean confirmedEmpty = read instanceof Replicator.NotFound;
+            if (!confirmedEmpty) {
+              log.warn("could not read the desired state from a majority of the cluster within {} ({}): seeding "
+                  + "from the model config with the lowest timestamp (any state the cluster holds wins)",
+                  timeout, read);
+            }
+            return writeSeed(state).thenApply(w -> confirmedEmpty ? SeedOutcome.WRITTEN
+                : SeedOutcome.WRITTEN_UNCONFIRMED);
+          }));
+    });
+  }
+
+  /** True once this process is an Up member; false when {@code within} passed first. */
+  private CompletionStage<Boolean> memberUp(Duration within) {
+    CompletableFuture<Boolean> up = new CompletableFuture<>();
+    akka.cluster.Cluster.get(system.classicSystem()).registerOnMemberUp(() -> up.complete(true));
+    return up.completeOnTimeout(false, within.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private CompletionStage<Replicator.GetResponse<LWWRegister<DesiredState>>> readFromCluster() {
+    return PlainFutures.of(AskPattern.<Replicator.Command, Replicator.GetResponse<LWWRegister<DesiredState>>>ask(
+        replicator, replyTo -> new Replicator.Get<>(DesiredState.KEY, new Replicator.ReadMajority(timeout), replyTo),
+        timeout.plusSeconds(5), system.scheduler()));
+  }
+
+  private CompletionStage<Replicator.UpdateResponse<LWWRegister<DesiredState>>> writeSeed(DesiredState state) {
+    LWWRegister<DesiredState> seeded = LWWRegister.create(self, state, (current, value) -> SEED_TIMESTAMP);
+    // The initial value is used only when this replica holds none; an existing one is kept as is.
+    return PlainFutures.of(AskPattern.<Replicator.Command, Replicator.UpdateResponse<LWWRegister<DesiredState>>>ask(
+        replicator, replyTo -> new Replicator.Update<>(DesiredState.KEY, seeded, new Replicator.WriteMajority(timeout),
+            replyTo, existing -> existing),
+        timeout.plusSeconds(5), system.scheduler())).thenCompose(resp -> flushed().thenApply(f -> resp));
   }
 }

@@ -41,10 +41,10 @@ final class DesiredStateSerializers {
     public DesiredState read(Kryo kryo, Input in, Class<? extends DesiredState> type) {
       int format = readFormat(in, "desired state");
       boolean discover = in.readBoolean();
-      int n = in.readVarInt(true);
+      int n = DeclaredLength.read(in, 7, "desired state models");
       TreeMap<String, ModelSpec> models = new TreeMap<>();
       for (int i = 0; i < n; i++) {
-        models.put(in.readString(), readSpec(in, format));
+        models.put(DeclaredLength.readString(in, "model name"), readSpec(in, format));
       }
       return new DesiredState(discover, models);
     }
@@ -66,7 +66,8 @@ final class DesiredStateSerializers {
   private static int readFormat(Input in, String what) {
     int format = in.readVarInt(true);
     if (format < 1 || format > FORMAT) {
-      throw new KryoException(what + " written in format " + format + ", this release reads 1.." + FORMAT);
+      throw new KryoException(what + " written in format " + format + ", this release reads formats 1.." + FORMAT
+          + ": it was written by a newer release");
     }
     return format;
   }
@@ -109,7 +110,7 @@ final class DesiredStateSerializers {
   }
 
   static ModelSpec readSpec(Input in, int format) {
-    String base = in.readString();
+    String base = DeclaredLength.readString(in, "base path");
     int kind = in.readByte();
     VersionPolicy policy;
     switch (kind) {
@@ -120,7 +121,7 @@ final class DesiredStateSerializers {
         policy = VersionPolicy.All.INSTANCE;
         break;
       case 2: {
-        int n = in.readVarInt(true);
+        int n = DeclaredLength.read(in, 1, "specific versions");
         TreeSet<Long> versions = new TreeSet<>();
         for (int i = 0; i < n; i++) {
           versions.add(in.readVarLong(true));
@@ -131,10 +132,10 @@ final class DesiredStateSerializers {
       default:
         throw new KryoException("unknown version policy kind " + kind);
     }
-    int n = in.readVarInt(true);
+    int n = DeclaredLength.read(in, 2, "labels");
     TreeMap<String, Long> labels = new TreeMap<>();
     for (int i = 0; i < n; i++) {
-      labels.put(in.readString(), in.readVarLong(true));
+      labels.put(DeclaredLength.readString(in, "label"), in.readVarLong(true));
     }
     int replicas = in.readVarInt(true);
     boolean stateful = in.readBoolean();
@@ -146,7 +147,7 @@ final class DesiredStateSerializers {
     int maxBatch = in.readVarInt(true);
     long delay = in.readVarLong(true);
     int maxQueued = in.readVarInt(true);
-    int sizes = in.readVarInt(true);
+    int sizes = DeclaredLength.read(in, 1, "allowed batch sizes");
     List<Integer> allowed = new ArrayList<>(sizes);
     for (int i = 0; i < sizes; i++) {
       allowed.add(in.readVarInt(true));

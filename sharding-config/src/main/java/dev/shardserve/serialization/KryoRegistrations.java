@@ -19,6 +19,17 @@ import java.util.function.Supplier;
  * Every class Kryo may meet, with a fixed id and manifest. Ids and manifests are the wire
  * contract: never renumber or reuse one; add new classes with new ids. A reader that registered
  * differently could not read, which is why the list lives here, once, for every process.
+ *
+ * <p><b>Format versions.</b> Akka hands the serializer the manifest with every message, so the
+ * manifest names the format: the bare name ({@code Infer}) is format 1, the layout release
+ * {@code 1970aee} wrote without any version number; {@code Infer@2} would be format 2. This
+ * release reads and writes format 1 of every type. A reader refuses a format newer than it knows
+ * (a log line naming type and format, and an exception: never a guessed value). To change a
+ * layout: raise {@link #NEWEST_FORMAT} (a number per type once types differ), teach the type's
+ * serializer to read both layouts (the manifest's format is {@link #formatOf(String)}), add
+ * golden samples of the new format under {@code src/test/resources/golden/} (old samples are
+ * never rewritten), and keep {@link #WRITTEN_FORMAT} at the old format for one release: a
+ * rolling upgrade mixes two releases, and each must read what the other writes.
  */
 public final class KryoRegistrations {
 
@@ -56,6 +67,13 @@ public final class KryoRegistrations {
       new Registration(141, "Int64List", Feature.Int64List.class, r -> new ProtocolSerializers.Int64ListSerializer()),
       new Registration(142, "BytesList", Feature.BytesList.class, r -> new ProtocolSerializers.BytesListSerializer()));
 
+  /** Separates a type's name from its format number in a manifest ({@code Infer@2}). */
+  static final char FORMAT_SEPARATOR = '@';
+  /** The format this release writes for every type (format 1: the bare manifest). */
+  static final int WRITTEN_FORMAT = 1;
+  /** The newest format this release reads. */
+  static final int NEWEST_FORMAT = 1;
+
   private static final Map<String, Class<?>> BY_MANIFEST = new HashMap<>();
   private static final Map<Class<?>, String> MANIFEST_OF = new HashMap<>();
 
@@ -84,19 +102,65 @@ public final class KryoRegistrations {
     return MANIFEST_OF.containsKey(type);
   }
 
+  /** The manifest a message is written with: its registration's name, in this release's format. */
   static String manifestOf(Class<?> type) {
     String m = MANIFEST_OF.get(type);
     if (m == null) {
       throw new IllegalArgumentException("no Kryo registration for " + type.getName());
     }
-    return m;
+    return WRITTEN_FORMAT == 1 ? m : m + FORMAT_SEPARATOR + WRITTEN_FORMAT;
   }
 
+  /**
+   * The class a manifest names; throws {@link FutureFormatException} when it names a format newer
+   * than this release reads, and {@link IllegalArgumentException} when it names no known type.
+   */
   static Class<?> classOf(String manifest) {
-    Class<?> c = BY_MANIFEST.get(manifest);
+    int at = manifest.indexOf(FORMAT_SEPARATOR);
+    String name = at < 0 ? manifest : manifest.substring(0, at);
+    Class<?> c = BY_MANIFEST.get(name);
     if (c == null) {
       throw new IllegalArgumentException("unknown manifest '" + manifest + "'");
     }
+    int format = formatOf(manifest);
+    if (format > NEWEST_FORMAT) {
+      throw new FutureFormatException(name, format);
+    }
     return c;
+  }
+
+  /** The format number a manifest names: 1 for a bare name, n for {@code Name@n}. */
+  static int formatOf(String manifest) {
+    int at = manifest.indexOf(FORMAT_SEPARATOR);
+    if (at < 0) {
+      return 1;
+    }
+    String suffix = manifest.substring(at + 1);
+    int format;
+    try {
+      format = Integer.parseInt(suffix);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("malformed manifest '" + manifest + "': '" + suffix
+          + "' is not a format number");
+    }
+    if (format < 2) {
+      throw new IllegalArgumentException("malformed manifest '" + manifest + "': format 1 is named by the bare "
+          + "manifest, later formats by @2, @3, ...");
+    }
+    return format;
+  }
+
+  /** A message in a format newer than this release reads: it was sent by a newer release. */
+  static final class FutureFormatException extends IllegalArgumentException {
+    final String type;
+    final int format;
+
+    FutureFormatException(String type, int format) {
+      super(type + " in format " + format + ", but this release reads formats 1.." + NEWEST_FORMAT + " of "
+          + type + ": the sender runs a newer release; upgrade this process, or have the newer release "
+          + "write the older format until the upgrade is done");
+      this.type = type;
+      this.format = format;
+    }
   }
 }

@@ -6,7 +6,6 @@ import akka.actor.typed.javadsl.Adapter;
 import akka.serialization.ByteBufferSerializer;
 import akka.serialization.SerializerWithStringManifest;
 import com.esotericsoftware.kryo.Kryo;
-import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.io.ByteBufferInput;
 import com.esotericsoftware.kryo.io.ByteBufferOutput;
 import com.esotericsoftware.kryo.io.Input;
@@ -14,18 +13,30 @@ import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.Pool;
 import java.io.NotSerializableException;
 import java.nio.ByteBuffer;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Akka serializer for every {@link WireMessage}: Kryo 5 with explicit registrations
  * ({@link KryoRegistrations}), the class named by a string manifest. Implements Artery's
  * {@link ByteBufferSerializer} so that messages are written straight into the envelope buffer.
  * Kryo instances and buffers are pooled (none is thread-safe).
+ *
+ * <p>Reading never yields a guessed value: a manifest naming a format newer than this release
+ * knows, a declared length the message cannot hold ({@link DeclaredLength}), an unknown enum
+ * number or any other malformed input ends in a {@link NotSerializableException} naming the
+ * manifest and the reason (Akka then drops the message with a log line).
  */
 public final class KryoSerializer extends SerializerWithStringManifest implements ByteBufferSerializer {
   /** Stable identifier; Akka reserves 0-40. */
   public static final int IDENTIFIER = 0x5348_4453; // "SHDS"
 
+  private static final Logger log = LoggerFactory.getLogger(KryoSerializer.class);
+
+  private final Set<String> futureFormatsLogged = ConcurrentHashMap.newKeySet();
   private final Pool<Kryo> kryos;
   private final Pool<Output> outputs;
   private final Pool<ByteBufferOutput> bufferOutputs;
@@ -107,7 +118,7 @@ public final class KryoSerializer extends SerializerWithStringManifest implement
     Kryo kryo = kryos.obtain();
     try {
       return kryo.readObject(new Input(bytes), type);
-    } catch (KryoException | IllegalArgumentException e) {
+    } catch (RuntimeException e) {
       throw notSerializable(manifest, e);
     } finally {
       kryos.free(kryo);
@@ -137,7 +148,7 @@ public final class KryoSerializer extends SerializerWithStringManifest implement
     try {
       in.setBuffer(buf);
       return kryo.readObject(in, type);
-    } catch (KryoException | IllegalArgumentException e) {
+    } catch (RuntimeException e) {
       throw notSerializable(manifest, e);
     } finally {
       in.setBuffer(EMPTY);
@@ -148,9 +159,16 @@ public final class KryoSerializer extends SerializerWithStringManifest implement
 
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
-  private static Class<?> classFor(String manifest) throws NotSerializableException {
+  private Class<?> classFor(String manifest) throws NotSerializableException {
     try {
       return KryoRegistrations.classOf(manifest);
+    } catch (KryoRegistrations.FutureFormatException e) {
+      // Once per manifest and process: a newer release in the cluster sends many of them.
+      if (futureFormatsLogged.add(manifest)) {
+        log.error("refusing a message in a format this release cannot read: {} (further ones with manifest "
+            + "'{}' are refused without this line)", e.getMessage(), manifest);
+      }
+      throw notSerializable(manifest, e);
     } catch (IllegalArgumentException e) {
       throw notSerializable(manifest, e);
     }

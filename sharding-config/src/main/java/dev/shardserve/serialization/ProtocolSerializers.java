@@ -3,6 +3,7 @@ package dev.shardserve.serialization;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorRefResolver;
 import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
@@ -27,6 +28,7 @@ import dev.shardserve.protocol.Outputs;
 import dev.shardserve.protocol.Tensor;
 import dev.shardserve.protocol.VersionSelector;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -61,18 +63,29 @@ final class ProtocolSerializers {
     }
   }
 
+  /**
+   * The one place a tensor is read: dtype, shape, then its data, each length checked against the
+   * bytes left before anything is allocated (a numeric tensor's byte block must also match its
+   * shape: {@code elements x dtype size}).
+   */
   static Tensor readTensor(Input in) {
     DType dtype = DType.fromWire(in.readVarInt(true));
-    long[] shape = readLongs(in);
+    long[] shape = readLongs(in, "tensor shape");
+    long elements = Tensor.elementCount(shape);
     if (dtype.isString()) {
-      int n = (int) Tensor.elementCount(shape);
+      int n = DeclaredLength.check(in, elements, 1, "STRING tensor of shape " + Arrays.toString(shape));
       List<byte[]> strings = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        strings.add(readBytes(in));
+        strings.add(readBytes(in, "STRING tensor element"));
       }
       return Tensor.ofStrings(shape, strings);
     }
-    return Tensor.of(dtype, shape, readBytes(in));
+    int length = DeclaredLength.read(in, 1, dtype + " tensor data");
+    if (length != elements * dtype.byteSize()) {
+      throw new KryoException(dtype + " tensor of shape " + Arrays.toString(shape) + " needs "
+          + elements * dtype.byteSize() + " bytes, the message declares " + length);
+    }
+    return Tensor.of(dtype, shape, in.readBytes(length));
   }
 
   static void writeBytes(Output out, byte[] b) {
@@ -80,17 +93,21 @@ final class ProtocolSerializers {
     out.writeBytes(b);
   }
 
-  static byte[] readBytes(Input in) {
-    return in.readBytes(in.readVarInt(true));
+  static byte[] readBytes(Input in, String what) {
+    return DeclaredLength.readBytes(in, what);
   }
 
-  static long[] readLongs(Input in) {
-    int n = in.readVarInt(true);
+  static long[] readLongs(Input in, String what) {
+    int n = DeclaredLength.read(in, 1, what);
     long[] a = new long[n];
     for (int i = 0; i < n; i++) {
       a[i] = in.readVarLong(true);
     }
     return a;
+  }
+
+  static String readString(Input in, String what) {
+    return DeclaredLength.readString(in, what);
   }
 
   static void writeTensors(Output out, Map<String, Tensor> tensors) {
@@ -132,10 +149,10 @@ final class ProtocolSerializers {
   }
 
   static Map<String, Tensor> readTensors(Input in) {
-    int n = in.readVarInt(true);
+    int n = DeclaredLength.read(in, 2, "tensor map");
     Map<String, Tensor> m = new HashMap<>(n * 2);
     for (int i = 0; i < n; i++) {
-      m.put(in.readString(), readTensor(in));
+      m.put(readString(in, "tensor name"), readTensor(in));
     }
     return m;
   }
@@ -149,12 +166,60 @@ final class ProtocolSerializers {
   }
 
   static Map<String, Feature> readFeatures(Kryo kryo, Input in) {
-    int n = in.readVarInt(true);
+    int n = DeclaredLength.read(in, 2, "feature map");
     Map<String, Feature> m = new HashMap<>(n * 2);
     for (int i = 0; i < n; i++) {
-      m.put(in.readString(), (Feature) kryo.readClassAndObject(in));
+      m.put(readString(in, "feature name"), (Feature) kryo.readClassAndObject(in));
     }
     return m;
+  }
+
+  /**
+   * The example methods' stable wire numbers (never the ordinal). A number this release does not
+   * know is refused: a message must never run a classify as a regress.
+   */
+  static int exampleMethodWire(ExampleMethod method) {
+    return switch (method) {
+      case CLASSIFY -> 1;
+      case REGRESS -> 2;
+    };
+  }
+
+  static ExampleMethod exampleMethodFromWire(int wire) {
+    return switch (wire) {
+      case 1 -> ExampleMethod.CLASSIFY;
+      case 2 -> ExampleMethod.REGRESS;
+      default -> throw new KryoException("unknown example method number " + wire
+          + " (this release knows 1 = CLASSIFY, 2 = REGRESS)");
+    };
+  }
+
+  /**
+   * TF Serving's version states by stable wire number (the numbers of
+   * {@code get_model_status.proto}'s {@code State} divided by 10, which the release 1970aee wrote
+   * as the enum's ordinal). A number this release does not know reads as {@code UNKNOWN}, the
+   * state TF Serving itself reports for a state it cannot name.
+   */
+  static int versionStateWire(VersionState state) {
+    return switch (state) {
+      case UNKNOWN -> 0;
+      case START -> 1;
+      case LOADING -> 2;
+      case AVAILABLE -> 3;
+      case UNLOADING -> 4;
+      case END -> 5;
+    };
+  }
+
+  static VersionState versionStateFromWire(int wire) {
+    return switch (wire) {
+      case 1 -> VersionState.START;
+      case 2 -> VersionState.LOADING;
+      case 3 -> VersionState.AVAILABLE;
+      case 4 -> VersionState.UNLOADING;
+      case 5 -> VersionState.END;
+      default -> VersionState.UNKNOWN;
+    };
   }
 
   /** Typed actor refs travel in Akka's own string format, resolved on the receiving side. */
@@ -171,7 +236,7 @@ final class ProtocolSerializers {
     }
 
     <R> ActorRef<R> readRef(Input in) {
-      return resolver.get().resolveActorRef(in.readString());
+      return resolver.get().resolveActorRef(readString(in, "actor ref"));
     }
   }
 
@@ -201,9 +266,9 @@ final class ProtocolSerializers {
     @Override
     public Infer read(Kryo kryo, Input in, Class<? extends Infer> type) {
       return new Infer(
-          in.readString(),
+          readString(in, "model name"),
           (VersionSelector) kryo.readClassAndObject(in),
-          in.readString(),
+          readString(in, "signature name"),
           readTensors(in),
           in.readLong(),
           readRef(in));
@@ -220,7 +285,7 @@ final class ProtocolSerializers {
       out.writeString(m.model());
       kryo.writeClassAndObject(out, m.version());
       out.writeString(m.signatureName());
-      out.writeVarInt(m.method().ordinal() == 0 ? 1 : 2, true);
+      out.writeVarInt(exampleMethodWire(m.method()), true);
       out.writeVarInt(m.examples().size(), true);
       for (Map<String, Feature> example : m.examples()) {
         writeFeatures(kryo, out, example);
@@ -232,11 +297,11 @@ final class ProtocolSerializers {
 
     @Override
     public InferExamples read(Kryo kryo, Input in, Class<? extends InferExamples> type) {
-      String model = in.readString();
+      String model = readString(in, "model name");
       VersionSelector version = (VersionSelector) kryo.readClassAndObject(in);
-      String signature = in.readString();
-      ExampleMethod method = in.readVarInt(true) == 1 ? ExampleMethod.CLASSIFY : ExampleMethod.REGRESS;
-      int n = in.readVarInt(true);
+      String signature = readString(in, "signature name");
+      ExampleMethod method = exampleMethodFromWire(in.readVarInt(true));
+      int n = DeclaredLength.read(in, 1, "examples");
       List<Map<String, Feature>> examples = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         examples.add(readFeatures(kryo, in));
@@ -260,7 +325,8 @@ final class ProtocolSerializers {
 
     @Override
     public GetStatus read(Kryo kryo, Input in, Class<? extends GetStatus> type) {
-      return new GetStatus(in.readString(), (VersionSelector) kryo.readClassAndObject(in), readRef(in));
+      return new GetStatus(readString(in, "model name"), (VersionSelector) kryo.readClassAndObject(in),
+          readRef(in));
     }
   }
 
@@ -278,7 +344,8 @@ final class ProtocolSerializers {
 
     @Override
     public GetMetadata read(Kryo kryo, Input in, Class<? extends GetMetadata> type) {
-      return new GetMetadata(in.readString(), (VersionSelector) kryo.readClassAndObject(in), readRef(in));
+      return new GetMetadata(readString(in, "model name"), (VersionSelector) kryo.readClassAndObject(in),
+          readRef(in));
     }
   }
 
@@ -306,7 +373,7 @@ final class ProtocolSerializers {
 
     @Override
     public Failure read(Kryo kryo, Input in, Class<? extends Failure> type) {
-      return new Failure(ErrorCode.fromWire(in.readVarInt(true)), in.readString());
+      return new Failure(ErrorCode.fromWire(in.readVarInt(true)), readString(in, "failure message"));
     }
   }
 
@@ -316,7 +383,7 @@ final class ProtocolSerializers {
       out.writeVarInt(m.versions().size(), true);
       for (VersionStatus v : m.versions()) {
         out.writeVarLong(v.version(), true);
-        out.writeVarInt(v.state().ordinal(), true);
+        out.writeVarInt(versionStateWire(v.state()), true);
         out.writeVarInt(v.errorCode() == null ? 0 : v.errorCode().wire(), true);
         out.writeString(v.errorMessage());
       }
@@ -328,20 +395,19 @@ final class ProtocolSerializers {
 
     @Override
     public ModelStatus read(Kryo kryo, Input in, Class<? extends ModelStatus> type) {
-      int n = in.readVarInt(true);
+      int n = DeclaredLength.read(in, 4, "version statuses");
       List<VersionStatus> versions = new ArrayList<>(n);
-      VersionState[] states = VersionState.values();
       for (int i = 0; i < n; i++) {
         long version = in.readVarLong(true);
         int state = in.readVarInt(true);
         int code = in.readVarInt(true);
         versions.add(new VersionStatus(
             version,
-            state < states.length ? states[state] : VersionState.UNKNOWN,
+            versionStateFromWire(state),
             code == 0 ? null : ErrorCode.fromWire(code),
-            in.readString()));
+            readString(in, "version error message")));
       }
-      int d = in.readVarInt(true);
+      int d = DeclaredLength.read(in, 1, "versions on disk");
       java.util.TreeSet<Long> onDisk = new java.util.TreeSet<>();
       for (int i = 0; i < d; i++) {
         onDisk.add(in.readVarLong(true));
@@ -366,11 +432,11 @@ final class ProtocolSerializers {
     @Override
     public ModelMetadata read(Kryo kryo, Input in, Class<? extends ModelMetadata> type) {
       long version = in.readVarLong(true);
-      int n = in.readVarInt(true);
+      int n = DeclaredLength.read(in, 4, "signatures");
       Map<String, SignatureInfo> sigs = new HashMap<>(n * 2);
       for (int i = 0; i < n; i++) {
-        String key = in.readString();
-        String method = in.readString();
+        String key = readString(in, "signature key");
+        String method = readString(in, "signature method name");
         sigs.put(key, new SignatureInfo(method, readInfos(in), readInfos(in)));
       }
       return new ModelMetadata(version, sigs);
@@ -392,13 +458,13 @@ final class ProtocolSerializers {
     }
 
     private static Map<String, TensorInfo> readInfos(Input in) {
-      int n = in.readVarInt(true);
+      int n = DeclaredLength.read(in, 5, "tensor infos");
       Map<String, TensorInfo> m = new HashMap<>(n * 2);
       for (int i = 0; i < n; i++) {
-        String key = in.readString();
-        String name = in.readString();
-        String dtype = in.readString();
-        long[] shape = new long[in.readVarInt(true)];
+        String key = readString(in, "tensor info key");
+        String name = readString(in, "tensor info name");
+        String dtype = readString(in, "tensor info dtype");
+        long[] shape = new long[DeclaredLength.read(in, 8, "tensor info shape")];
         for (int d = 0; d < shape.length; d++) {
           shape[d] = in.readLong();
         }
@@ -426,18 +492,18 @@ final class ProtocolSerializers {
 
     @Override
     public NodeModels read(Kryo kryo, Input in, Class<? extends NodeModels> type) {
-      int n = in.readVarInt(true);
+      int n = DeclaredLength.read(in, 1, "node models");
       Set<String> s = new HashSet<>(n * 2);
       for (int i = 0; i < n; i++) {
-        s.add(in.readString());
+        s.add(readString(in, "model name"));
       }
       int cpu = in.readVarInt(true);
       int gpus = in.readVarInt(true);
       long gpuMemory = in.readVarLong(true);
-      int r = in.readVarInt(true);
+      int r = DeclaredLength.read(in, 1, "node replicas");
       Set<String> replicas = new HashSet<>(r * 2);
       for (int i = 0; i < r; i++) {
-        replicas.add(in.readString());
+        replicas.add(readString(in, "replica id"));
       }
       return new NodeModels(s, cpu, gpus, gpuMemory, replicas);
     }
@@ -475,7 +541,7 @@ final class ProtocolSerializers {
 
     @Override
     public VersionSelector.Label read(Kryo kryo, Input in, Class<? extends VersionSelector.Label> type) {
-      return new VersionSelector.Label(in.readString());
+      return new VersionSelector.Label(readString(in, "version label"));
     }
   }
 
@@ -488,7 +554,7 @@ final class ProtocolSerializers {
 
     @Override
     public Feature.FloatList read(Kryo kryo, Input in, Class<? extends Feature.FloatList> type) {
-      int n = in.readVarInt(true);
+      int n = DeclaredLength.read(in, 4, "float feature");
       return new Feature.FloatList(in.readFloats(n));
     }
   }
@@ -502,7 +568,7 @@ final class ProtocolSerializers {
 
     @Override
     public Feature.Int64List read(Kryo kryo, Input in, Class<? extends Feature.Int64List> type) {
-      int n = in.readVarInt(true);
+      int n = DeclaredLength.read(in, 8, "int64 feature");
       return new Feature.Int64List(in.readLongs(n));
     }
   }
@@ -518,10 +584,10 @@ final class ProtocolSerializers {
 
     @Override
     public Feature.BytesList read(Kryo kryo, Input in, Class<? extends Feature.BytesList> type) {
-      int n = in.readVarInt(true);
+      int n = DeclaredLength.read(in, 1, "bytes feature");
       List<byte[]> values = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        values.add(readBytes(in));
+        values.add(readBytes(in, "bytes feature value"));
       }
       return new Feature.BytesList(values);
     }

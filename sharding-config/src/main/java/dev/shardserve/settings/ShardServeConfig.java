@@ -11,6 +11,8 @@ import java.util.Map;
  * {@code shardserve-akka.conf} (the Akka settings shardserve needs: cluster provider, Artery
  * frame sizes, split brain resolver...), then every module's {@code reference.conf}. Akka's own
  * reference.conf would override ours if they were merged at the same level, hence the layer.
+ * Coordinated Shutdown's phase timeouts are derived from {@code shardserve.drain-timeout}
+ * ({@link DrainTimeout}), between the application's settings and the defaults.
  */
 public final class ShardServeConfig {
   public static final String AKKA_DEFAULTS = "shardserve-akka.conf";
@@ -20,10 +22,12 @@ public final class ShardServeConfig {
   public static Config load(Config overrides) {
     Config app = ConfigFactory.defaultOverrides()
         .withFallback(overrides)
-        .withFallback(ConfigFactory.defaultApplication())
-        .withFallback(ConfigFactory.parseResources(ShardServeConfig.class.getClassLoader(), AKKA_DEFAULTS))
+        .withFallback(ConfigFactory.defaultApplication());
+    Config defaults = ConfigFactory.parseResources(ShardServeConfig.class.getClassLoader(), AKKA_DEFAULTS)
         .withFallback(ConfigFactory.defaultReference());
-    return durable(app.resolve());
+    // Coordinated Shutdown's phase timeouts follow the drain timeout, below explicit settings.
+    DrainTimeout drain = DrainTimeout.fromConfig(app.withFallback(defaults).resolve());
+    return durable(app.withFallback(drain.phaseTimeoutsConfig()).withFallback(defaults).resolve());
   }
 
   /**

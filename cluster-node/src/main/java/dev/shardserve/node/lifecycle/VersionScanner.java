@@ -1,14 +1,18 @@
 package dev.shardserve.node.lifecycle;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -23,7 +27,14 @@ import org.slf4j.LoggerFactory;
  * after a failed load (a fixed folder is loaded again at once). A version folder that cannot be
  * read is reported with its error, so that the status shows why it does not load.
  *
- * <p>Not thread-safe: one owner calls {@link #scan} (the model entity, from its load thread).
+ * <p>Only a listing that <em>succeeds</em> and lacks a version retires it. When the base folder
+ * cannot be listed (an I/O error: an NFS blip, a stale handle) or is missing together with its
+ * parent folder (an unmounted volume), the scan returns the previous scan unchanged and
+ * {@link #listingError()} says why, until a listing succeeds again. A base folder that is missing
+ * while its parent lists fine was deleted: no versions.
+ *
+ * <p>Not thread-safe: one owner calls {@link #scan} (the model entity, from its load thread);
+ * {@link #listingError()} may be read from any thread.
  */
 public final class VersionScanner {
   private static final Logger log = LoggerFactory.getLogger(VersionScanner.class);
@@ -34,9 +45,25 @@ public final class VersionScanner {
   /** One scan: the stable versions, and every version folder on disk (stable or not). */
   public record Scan(SortedMap<Long, Seen> stable, java.util.SortedSet<Long> onDisk) {}
 
+  /**
+   * Why the last scans could not list the base folder: the error of the latest attempt, how many
+   * scans in a row failed, and when the first of them failed (epoch ms, for people).
+   */
+  public record ListingError(String message, int failedScans, long sinceEpochMillis) {}
+
+  /** Lists a folder's entries; the file system in production, a failing one in tests. */
+  interface DirectoryLister {
+    List<Path> list(Path dir) throws IOException;
+  }
+
+  private static final Scan EMPTY = new Scan(Collections.emptySortedMap(), Collections.emptySortedSet());
+
   private final Path base;
   private final long settleMillis;
+  private final DirectoryLister lister;
   private Map<Long, String> previous;
+  private Scan lastScan = EMPTY;
+  private volatile ListingError listingError;
 
   /**
    * @param settle on the first scan (there is no previous one to compare with), a version whose
@@ -44,37 +71,52 @@ public final class VersionScanner {
    *     without waiting a poll interval
    */
   public VersionScanner(Path base, java.time.Duration settle) {
+    this(base, settle, VersionScanner::listDirectory);
+  }
+
+  VersionScanner(Path base, java.time.Duration settle, DirectoryLister lister) {
     this.base = base;
     this.settleMillis = settle.toMillis();
+    this.lister = lister;
   }
 
   public Path base() {
     return base;
   }
 
+  /**
+   * Why the base folder could not be listed, while it cannot (the scans meanwhile return the last
+   * successful one); empty once a listing succeeds.
+   */
+  public Optional<ListingError> listingError() {
+    return Optional.ofNullable(listingError);
+  }
+
   /** The versions whose contents did not change since the previous scan, by number. */
   public Scan scan() {
     Map<Long, Seen> now = new HashMap<>();
-    if (Files.isDirectory(base)) {
-      try (Stream<Path> children = Files.list(base)) {
-        children.forEach(p -> {
-          Long v = parseVersion(p.getFileName().toString());
-          if (v == null) {
-            if (!p.getFileName().toString().startsWith(".")) {
-              log.debug("ignoring '{}' in {}: not a version number", p.getFileName(), base);
-            }
-            return;
+    try {
+      for (Path p : versionFolders()) {
+        Long v = parseVersion(p.getFileName().toString());
+        if (v == null) {
+          if (!p.getFileName().toString().startsWith(".")) {
+            log.debug("ignoring '{}' in {}: not a version number", p.getFileName(), base);
           }
-          if (Files.isDirectory(p) && Files.exists(p.resolve("saved_model.pb"))) {
-            now.put(v, new Seen(p, fingerprint(p)));
-          } else if (Files.isDirectory(p) && !Files.isReadable(p)) {
-            now.put(v, new Seen(p, "unreadable"));
-          }
-        });
-      } catch (IOException | RuntimeException e) {
-        log.warn("cannot list versions in {}: {}", base, e.toString());
-        return new Scan(Collections.emptySortedMap(), Collections.emptySortedSet());
+          continue;
+        }
+        if (Files.isDirectory(p) && Files.exists(p.resolve("saved_model.pb"))) {
+          now.put(v, new Seen(p, fingerprint(p)));
+        } else if (Files.isDirectory(p) && !Files.isReadable(p)) {
+          now.put(v, new Seen(p, "unreadable"));
+        }
       }
+    } catch (IOException | RuntimeException e) {
+      return failed(e);
+    }
+    ListingError recovered = listingError;
+    if (recovered != null) {
+      log.info("versions in {} can be listed again after {} failed scan(s)", base, recovered.failedScans());
+      listingError = null;
     }
     SortedMap<Long, Seen> stable = new TreeMap<>();
     Map<Long, String> fingerprints = new HashMap<>();
@@ -88,7 +130,52 @@ public final class VersionScanner {
       }
     }
     previous = fingerprints;
-    return new Scan(stable, new java.util.TreeSet<>(now.keySet()));
+    lastScan = new Scan(stable, new java.util.TreeSet<>(now.keySet()));
+    return lastScan;
+  }
+
+  /**
+   * The entries of the base folder; none when it is not a folder or was deleted (its parent
+   * lists fine without it). Throws when the answer is unknown: the listing failed, or neither the
+   * base folder nor its parent exists (a volume that is not mounted).
+   */
+  private List<Path> versionFolders() throws IOException {
+    BasicFileAttributes attributes;
+    try {
+      attributes = Files.readAttributes(base, BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
+      Path parent = base.toAbsolutePath().getParent();
+      if (parent != null && Files.isDirectory(parent)) {
+        lister.list(parent); // the parent must list, or a missing base means nothing
+        return List.of();
+      }
+      throw new NoSuchFileException(base.toString(), null,
+          "neither the model's folder nor its parent exists (a volume that is not mounted?)");
+    }
+    return attributes.isDirectory() ? lister.list(base) : List.of();
+  }
+
+  /** A scan whose listing failed: the previous scan stands, and the error is reported. */
+  private Scan failed(Exception e) {
+    ListingError before = listingError;
+    String message = e.toString();
+    listingError = new ListingError(message, before == null ? 1 : before.failedScans() + 1,
+        before == null ? System.currentTimeMillis() : before.sinceEpochMillis());
+    if (before == null) {
+      log.warn("cannot list versions in {}: {}; keeping the last scan ({} on disk) until a listing succeeds",
+          base, message, lastScan.onDisk());
+    } else {
+      log.debug("still cannot list versions in {} ({} failed scans): {}", base, listingError.failedScans(), message);
+    }
+    return lastScan;
+  }
+
+  private static List<Path> listDirectory(Path dir) throws IOException {
+    try (Stream<Path> children = Files.list(dir)) {
+      return children.toList();
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
   }
 
   private static long newestModification(Path dir) {

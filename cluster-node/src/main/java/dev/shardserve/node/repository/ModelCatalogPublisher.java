@@ -6,6 +6,8 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.ClusterEvent;
+import akka.cluster.Member;
 import akka.cluster.MemberStatus;
 import akka.cluster.ddata.LWWMap;
 import akka.cluster.ddata.LWWRegister;
@@ -15,6 +17,7 @@ import akka.cluster.ddata.typed.javadsl.Replicator;
 import akka.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.typed.Cluster;
+import akka.cluster.typed.Subscribe;
 import dev.shardserve.desired.DesiredState;
 import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.metrics.ShardServeMetrics;
@@ -39,7 +42,8 @@ import java.util.concurrent.CompletableFuture;
  * poll and on every change of the desired state. Each served model's replicas are woken
  * through sharding on every poll, so that models load when the node starts (as TF Serving loads
  * its models) rather than on their first request, and a replica that stopped starts again. {@code firstPublished} completes when
- * the first write is in the local replica.
+ * the first write is in the local replica. When a member is removed from the cluster, its entry
+ * is removed ({@link #removeEntryOf}).
  */
 public final class ModelCatalogPublisher {
   public interface Message {}
@@ -56,6 +60,13 @@ public final class ModelCatalogPublisher {
   private record GotDesired(Replicator.GetResponse<LWWRegister<DesiredState>> response) implements Message {}
 
   private record Hosted(akka.cluster.sharding.ShardRegion.CurrentShardRegionState state) implements Message {}
+
+  private record MemberGone(ClusterEvent.MemberRemoved event) implements Message {}
+
+  private record EntryRemoved(Replicator.UpdateResponse<LWWMap<String, NodeModels>> response, String node)
+      implements Message {}
+
+  private record CatalogRead(Replicator.GetResponse<LWWMap<String, NodeModels>> response) implements Message {}
 
   private final ActorContext<Message> ctx;
   private final ModelRepository repository;
@@ -95,6 +106,9 @@ public final class ModelCatalogPublisher {
                 (ReplicatorMessageAdapter<Message, LWWRegister<DesiredState>> state) ->
                     Behaviors.withTimers(timers -> {
                       state.subscribe(DesiredState.KEY, Desired::new);
+                      Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(
+                          ctx.messageAdapter(ClusterEvent.MemberRemoved.class, MemberGone::new),
+                          ClusterEvent.MemberRemoved.class));
                       state.askGet(replyTo -> new Replicator.Get<>(DesiredState.KEY, Replicator.readLocal(), replyTo),
                           GotDesired::new);
                       timers.startTimerWithFixedDelay(Scan.INSTANCE, interval);
@@ -107,6 +121,10 @@ public final class ModelCatalogPublisher {
     return Behaviors.receive(Message.class)
         .onMessageEquals(Scan.INSTANCE, () -> {
           publish();
+          // A read, not a subscription: this actor subscribes to the desired state, and an actor
+          // has one message adapter per response class (a second subscription would replace it).
+          catalog.askGet(replyTo -> new Replicator.Get<>(ModelCatalog.KEY, Replicator.readLocal(), replyTo),
+              CatalogRead::new);
           ClusterSharding.get(ctx.getSystem()).shardState().tell(new akka.cluster.sharding.typed.GetShardRegionState(
               ModelProtocol.ENTITY_TYPE_KEY, hostedAdapter));
           return Behaviors.same();
@@ -137,6 +155,31 @@ public final class ModelCatalogPublisher {
           }
           return Behaviors.same();
         })
+        .onMessage(MemberGone.class, m -> {
+          removeEntryOf(m.event().member());
+          return Behaviors.same();
+        })
+        .onMessage(EntryRemoved.class, r -> {
+          if (r.response() instanceof Replicator.UpdateSuccess) {
+            ctx.getLog().debug("removed the catalog entry of {}", r.node());
+          } else {
+            ctx.getLog().warn("could not remove the catalog entry of {}: {}", r.node(), r.response());
+          }
+          return Behaviors.same();
+        })
+        .onMessage(CatalogRead.class, c -> {
+          boolean present = c.response() instanceof Replicator.GetSuccess<LWWMap<String, NodeModels>> ok
+              && ok.dataValue().contains(nodeKey);
+          if (!present && published != null && !leaving()) {
+            // Another node removed this address's entry for a predecessor at the same address
+            // (its MemberRemoved came after this node's first publish): publish it again.
+            ctx.getLog().info("this node's catalog entry was removed (meant for a predecessor at {}): "
+                + "publishing it again", nodeKey);
+            published = null;
+            publish();
+          }
+          return Behaviors.same();
+        })
         .onMessage(Written.class, w -> {
           if (w.response() instanceof Replicator.UpdateSuccess) {
             ctx.getLog().info("published models {} (repository {})", w.models(), repository.root());
@@ -148,6 +191,33 @@ public final class ModelCatalogPublisher {
           return Behaviors.same();
         })
         .build();
+  }
+
+  /**
+   * Removes the entry of a member that was removed from the cluster, so that a node restarting
+   * at the same address never shows its predecessor's models and replicas. Every worker does it
+   * (a removal is idempotent, and no single node has to be alive for it: not the leader, which
+   * may be the node that died, nor a gateway, which runs no publisher); the entry stays when a
+   * new incarnation at that address is already a member (it publishes its own).
+   */
+  private void removeEntryOf(Member removed) {
+    String key = removed.address().toString();
+    if (key.equals(nodeKey)) {
+      return;
+    }
+    catalog.askUpdate(
+        replyTo -> new Replicator.Update<>(ModelCatalog.KEY, LWWMap.empty(), Replicator.writeLocal(), replyTo,
+            map -> map.contains(key) && !newIncarnationIsMember(removed) ? map.remove(self, key) : map),
+        response -> new EntryRemoved(response, key));
+  }
+
+  private boolean newIncarnationIsMember(Member removed) {
+    for (Member m : Cluster.get(ctx.getSystem()).state().getMembers()) {
+      if (m.address().equals(removed.address()) && !m.uniqueAddress().equals(removed.uniqueAddress())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private boolean leaving() {

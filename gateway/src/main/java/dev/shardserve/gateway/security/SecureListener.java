@@ -9,6 +9,7 @@ import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.settings.ServerSettings;
 import dev.shardserve.concurrent.PlainFutures;
 import dev.shardserve.gateway.errors.ProtocolErrorHandler;
+import dev.shardserve.settings.DrainTimeout;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -52,7 +53,7 @@ public final class SecureListener {
         log.error("cannot bind the {} to {}:{}: {}", what, host, port, error.toString());
         system.terminate();
       } else {
-        binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
+        binding.addToCoordinatedShutdown(DrainTimeout.fromConfig(system.settings().config()).value(), system);
         log.info("{} listening on {}://{}:{}", what, scheme, binding.localAddress().getHostString(),
             binding.localAddress().getPort());
       }
