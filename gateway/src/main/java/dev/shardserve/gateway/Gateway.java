@@ -21,6 +21,7 @@ import dev.shardserve.gateway.openapi.OpenApiDocument;
 import dev.shardserve.gateway.routing.ModelRouter;
 import dev.shardserve.gateway.security.Listener;
 import dev.shardserve.gateway.security.SecureListener;
+import dev.shardserve.gateway.security.Security;
 import dev.shardserve.gateway.tfserving.TfServingApi;
 import dev.shardserve.protocol.ErrorCode;
 import java.io.IOException;
@@ -86,7 +87,7 @@ public final class Gateway {
   /**
    * The gRPC listener on the same router and admission as REST, or null when
    * {@code shardserve.gateway.grpc.port} is -1. A port that cannot be bound terminates the system.
-   * Hook for authentication and TLS (the security package): the interceptor list given here.
+   * Authentication and scopes through {@code GrpcAccess}, TLS from the same settings as HTTP.
    */
   private static GrpcServer startGrpc(ActorSystem<?> system, ModelRouter router, Admission admission,
       GatewaySettings settings, DesiredStateStore store) {
@@ -96,7 +97,8 @@ public final class Gateway {
       return null;
     }
     try {
-      return GrpcServer.start(system, router, admission, settings, grpc, store, List.of());
+      return GrpcServer.start(system, router, admission, settings, grpc, store,
+          List.of(GrpcServer.access(() -> Security.get(system).access())));
     } catch (IOException e) {
       log.error("cannot bind gRPC to {}:{}: {}", grpc.host(), grpc.port(), e.toString());
       system.terminate();

@@ -11,12 +11,19 @@ import dev.shardserve.gateway.proto.kserve.GRPCInferenceServiceGrpc;
 import dev.shardserve.gateway.proto.tfserving.ModelServiceGrpc;
 import dev.shardserve.gateway.proto.tfserving.PredictionServiceGrpc;
 import dev.shardserve.gateway.routing.ModelRouter;
+import dev.shardserve.gateway.security.Security;
+import dev.shardserve.gateway.security.TlsContext;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
@@ -24,6 +31,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -156,6 +164,10 @@ public final class GrpcServer {
     Services services = services(router, admission, gateway, grpc, store, interceptors);
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(grpc.host(), grpc.port()));
     ExecutorService pool = configure(builder, grpc);
+    Optional<TlsContext> tls = Security.get(system).tls();
+    if (tls.isPresent()) {
+      builder.sslContext(sslContext(tls.get()));
+    }
     services.definitions().forEach(builder::addService);
     Server server = builder.build();
     try {
@@ -176,8 +188,28 @@ public final class GrpcServer {
     });
     cs.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "grpc-drain", () -> g.drain());
     log.info("gRPC (TF Serving PredictionService/ModelService, KServe GRPCInferenceService, health, reflection) "
-        + "listening on {}:{}", grpc.host(), server.getPort());
+        + "listening on {}:{}{}", grpc.host(), server.getPort(), tls.isPresent()
+            ? " with TLS" + (tls.get().mutual() ? " (client certificates required)" : "") : " (plaintext)");
     return g;
+  }
+
+  /** The interceptor that authenticates calls and checks scopes and models with {@code policy}. */
+  public static ServerInterceptor access(java.util.function.Supplier<dev.shardserve.gateway.security.AccessPolicy> policy) {
+    return new GrpcAccess(policy);
+  }
+
+  /**
+   * The gRPC port's TLS: the same reloading key manager, client CA, protocols and ciphers as the
+   * HTTP listeners (JDK provider, ALPN h2); client certificates required with mutual TLS.
+   */
+  static SslContext sslContext(TlsContext tls) throws IOException {
+    SslContextBuilder b = GrpcSslContexts.configure(SslContextBuilder.forServer(tls.keyManager()), SslProvider.JDK)
+        .protocols(tls.protocols())
+        .ciphers(tls.cipherSuites());
+    if (tls.mutual()) {
+      b.trustManager(tls.clientTrustManager()).clientAuth(ClientAuth.REQUIRE);
+    }
+    return b.build();
   }
 
   /** The services this server runs (tests mount them on an in-process server too). */

@@ -79,6 +79,27 @@ public final class AccessPolicy {
     return counted(noModel(principal, model), where);
   }
 
+  /**
+   * Whether {@code principal} may reach every model of {@code models} (a gRPC message's): a
+   * credential restricted to some models is refused a call that names none.
+   */
+  public Decision checkModels(Principal principal, java.util.List<String> models, String where) {
+    if (principal == null || !principal.restrictedToModels()) {
+      return new Decision.Allowed(principal);
+    }
+    if (models.isEmpty()) {
+      return counted(new Decision.Denied(FailureReason.MODEL, "credential '" + principal.name()
+          + "' is restricted to models " + principal.describeModels() + " and this call names none of them"), where);
+    }
+    for (String model : models) {
+      Decision d = checkModel(principal, model, where);
+      if (d instanceof Decision.Denied) {
+        return d;
+      }
+    }
+    return new Decision.Allowed(principal);
+  }
+
   static Scope grpcScope(String fullMethod) {
     return switch (fullMethod) {
       case "tensorflow.serving.ModelService/HandleReloadConfigRequest",
