@@ -42,8 +42,10 @@ class SecureStandaloneTest {
         "app:infer:" + ApiKeys.hashHex("k-infer"),
         "ops:admin:" + ApiKeys.hashHex("k-admin"),
         "hpt:infer:" + ApiKeys.hashHex("k-hpt") + ":half_plus_two",
-        "other:infer:" + ApiKeys.hashHex("k-other") + ":mlp", ""));
-    server = new InProcessServer(repo, Map.of("shardserve.security.api-keys-file", keys.toString()));
+        "other:infer:" + ApiKeys.hashHex("k-other") + ":mlp",
+        "mon:metrics:" + ApiKeys.hashHex("k-mon"), ""));
+    server = new InProcessServer(repo, Map.of("shardserve.security.api-keys-file", keys.toString(),
+        "shardserve.metrics.port", 0, "shardserve.metrics.host", "127.0.0.1"));
     nodeAdminPort = Processes.await(NodeAdmin.start(server.system, "127.0.0.1", 0), "node admin")
         .localAddress().getPort();
   }
@@ -163,6 +165,21 @@ class SecureStandaloneTest {
 
   static String status(String model) throws Exception {
     return call(server.port, "GET", "/v1/models/" + model, null, "X-API-Key", "k-infer").body();
+  }
+
+  @Test
+  void metricsListener_needsTheMetricsScope_andCountsRefusalsByReason() throws Exception {
+    assertEquals(401, call(server.metricsPort, "GET", "/metrics", null).statusCode());
+    assertEquals(403, call(server.metricsPort, "GET", "/metrics", null, "X-API-Key", "k-infer").statusCode());
+    predict("X-API-Key", "k-admin"); // a 403 for the scope
+    HttpResponse<String> r = call(server.metricsPort, "GET", "/metrics", null, "X-API-Key", "k-mon");
+    assertEquals(200, r.statusCode(), r.body());
+    for (FailureReason reason : FailureReason.values()) {
+      assertTrue(r.body().contains("shardserve_auth_failures_total{reason=\"" + reason.label() + "\"}"),
+          "every reason from 0: " + reason);
+    }
+    assertTrue(r.body().lines().anyMatch(l -> l.startsWith("shardserve_auth_failures_total{reason=\"scope\"}")
+        && !l.endsWith(" 0.0") && !l.endsWith(" 0")), r.body());
   }
 
   @Test

@@ -129,8 +129,12 @@ public final class Gateway {
     }
     return response.exceptionally(e -> {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
-      log.warn("request {} {} failed: {}", request.method().value(), request.getUri().path(), cause.toString());
-      return HttpErrors.of(ErrorCode.INTERNAL, "internal error: " + cause.getMessage());
+      // The exception's class only: a message may quote the request's content (privacy, README "Security").
+      StackTraceElement[] at = cause.getStackTrace();
+      log.warn("request {} {} failed: {} at {}", request.method().value(), request.getUri().path(),
+          cause.getClass().getName(), at.length > 0 ? at[0] : "?");
+      return HttpErrors.of(ErrorCode.INTERNAL, "internal error (" + cause.getClass().getSimpleName()
+          + "); the gateway's log has the request's path");
     });
   }
 

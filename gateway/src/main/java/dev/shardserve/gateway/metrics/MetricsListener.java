@@ -1,20 +1,18 @@
 package dev.shardserve.gateway.metrics;
 
 import akka.actor.typed.ActorSystem;
-import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
 import akka.stream.Materializer;
-import dev.shardserve.concurrent.PlainFutures;
+import akka.http.javadsl.settings.ServerSettings;
+import dev.shardserve.gateway.security.Listener;
+import dev.shardserve.gateway.security.SecureListener;
 import dev.shardserve.gateway.tfserving.Bodies;
 import dev.shardserve.metrics.MetricsSettings;
 import dev.shardserve.metrics.ShardServeMetrics;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The metrics listener of a process (node, gateway, standalone): {@link MetricsEndpoint} over the
@@ -26,8 +24,6 @@ import org.slf4j.LoggerFactory;
  * A failed bind is logged and does not stop the process (inference does not depend on it).
  */
 public final class MetricsListener {
-  private static final Logger log = LoggerFactory.getLogger(MetricsListener.class);
-
   private MetricsListener() {}
 
   /**
@@ -43,21 +39,16 @@ public final class MetricsListener {
     };
   }
 
-  /** Binds the listener; the stage fails when the port cannot be bound (already logged). */
+  /**
+   * Binds the listener through {@link SecureListener} (TLS and the {@code metrics} scope like every
+   * listener); the stage fails when the port cannot be bound (logged). Unlike the inference
+   * listeners, a failed bind does not stop the process: inference does not depend on it.
+   */
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, MetricsSettings settings) {
     if (!settings.listenerEnabled()) {
       throw new IllegalArgumentException("the metrics listener is off (shardserve.metrics.port = -1)");
     }
-    return PlainFutures.of(Http.get(system).newServerAt(settings.host(), settings.port())
-        .bind(handler(system))
-        .whenComplete((binding, error) -> {
-          if (error != null) {
-            log.error("cannot bind the metrics listener to {}:{} (GET /metrics is not served): {}",
-                settings.host(), settings.port(), error.toString());
-          } else {
-            binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
-            log.info("metrics listener (GET /metrics) on {}", binding.localAddress());
-          }
-        }));
+    return SecureListener.bind(system, "metrics listener (GET /metrics)", Listener.METRICS, settings.host(),
+        settings.port(), ServerSettings.create(system.classicSystem()), handler(system), false);
   }
 }

@@ -31,6 +31,16 @@ public final class SecureListener {
   public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String what, Listener listener,
       String host, int port, ServerSettings settings,
       akka.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
+    return bind(system, what, listener, host, port, settings, handler, true);
+  }
+
+  /**
+   * As above; with {@code essential} false a failed bind is logged and the process goes on (the
+   * metrics listener: inference does not depend on it).
+   */
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String what, Listener listener,
+      String host, int port, ServerSettings settings,
+      akka.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler, boolean essential) {
     Security security = Security.get(system);
     HttpGate gate = security.gate(listener, host);
     ServerBuilder builder = Http.get(system).newServerAt(host, port).withSettings(privateAndStrict(settings));
@@ -51,7 +61,9 @@ public final class SecureListener {
     return PlainFutures.of(builder.bind(gated).whenComplete((binding, error) -> {
       if (error != null) {
         log.error("cannot bind the {} to {}:{}: {}", what, host, port, error.toString());
-        system.terminate();
+        if (essential) {
+          system.terminate();
+        }
       } else {
         binding.addToCoordinatedShutdown(DrainTimeout.fromConfig(system.settings().config()).value(), system);
         log.info("{} listening on {}://{}:{}", what, scheme, binding.localAddress().getHostString(),

@@ -1,5 +1,7 @@
 package dev.shardserve.gateway.security;
 
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import dev.shardserve.metrics.ShardServeMetrics;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.Extension;
@@ -94,6 +96,13 @@ public final class Security implements Extension {
     public Security createExtension(ActorSystem<?> system) {
       SecuritySettings settings = SecuritySettings.fromConfig(system.settings().config());
       Security s = new Security(settings, System::nanoTime);
+      AuthFailures failures = s.failures();
+      CounterWithCallback.builder().name("shardserve_auth_failures_total")
+          .help("Requests refused by authentication or scopes (401, 403, gRPC UNAUTHENTICATED, PERMISSION_DENIED), "
+              + "by reason; every reason from 0.")
+          .labelNames("reason")
+          .callback(cb -> failures.snapshot().forEach((reason, n) -> cb.call(n, reason.label())))
+          .register(ShardServeMetrics.get(system).registry());
       if (settings.tls() != null || settings.authentication()) {
         system.scheduler().scheduleWithFixedDelay(settings.reloadInterval(), settings.reloadInterval(), s::refresh,
             system.dispatchers().lookup(DispatcherSelector.blocking()));
