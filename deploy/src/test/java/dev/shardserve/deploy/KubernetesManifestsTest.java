@@ -30,10 +30,9 @@ class KubernetesManifestsTest {
   static final Path K8S = Path.of("k8s");
   static final Config CONFIG = ShardServeConfig.load();
 
-  /** The drain: shardserve.drain-timeout where it exists, else the 10 s of today's shutdown phases. */
+  /** The drain: shardserve.drain-timeout (Coordinated Shutdown's phases are derived from it). */
   static Duration drain() {
-    return CONFIG.hasPath("shardserve.drain-timeout") ? CONFIG.getDuration("shardserve.drain-timeout")
-        : Duration.ofSeconds(10);
+    return dev.shardserve.settings.DrainTimeout.fromConfig(CONFIG).value();
   }
 
   static Manifests render(String variant) throws Exception {
@@ -193,8 +192,10 @@ class KubernetesManifestsTest {
       }
       assertTrue(preStopSeconds > 0, name(d) + " has a preStop pause");
       long grace = pod.path("terminationGracePeriodSeconds").asLong();
-      assertTrue(grace >= preStopSeconds + drain().toSeconds(), name(d) + ": terminationGracePeriodSeconds " + grace
-          + " < preStop " + preStopSeconds + " s + drain " + drain().toSeconds() + " s");
+      // the drain's phase lasts the drain timeout + its margin; leaving the cluster takes more seconds
+      long needed = preStopSeconds + drain().plus(dev.shardserve.settings.DrainTimeout.MARGIN).toSeconds() + 10;
+      assertTrue(grace >= needed, name(d) + ": terminationGracePeriodSeconds " + grace + " < preStop "
+          + preStopSeconds + " s + drain " + drain().toSeconds() + " s + margin + 10 s to leave the cluster");
       JsonNode rolling = d.path("spec").path("strategy").path("rollingUpdate");
       assertEquals("RollingUpdate", d.path("spec").path("strategy").path("type").asText(), name(d));
       assertEquals(1, rolling.path("maxSurge").asInt(-1), name(d));
@@ -328,7 +329,7 @@ class KubernetesManifestsTest {
   }
 
   @Test
-  void tlsOverlay_mountsTheSecretsWhereTheSecurityOptionsWillReadThem() throws Exception {
+  void tlsOverlay_mountsTheSecrets_andTheSecurityOptionsReadThem() throws Exception {
     Manifests m = render("overlays/tls");
     List<JsonNode> pods = new ArrayList<>();
     if (m.renderedByKubectl()) {
@@ -344,6 +345,11 @@ class KubernetesManifestsTest {
           v.path("secret").path("secretName").asText()));
       Map<String, String> mounted = new HashMap<>();
       for (JsonNode c : pod.path("containers")) {
+        Map<String, String> env = new HashMap<>();
+        c.path("env").forEach(e -> env.put(e.path("name").asText(), e.path("value").asText()));
+        assertEquals("/etc/shardserve/tls/tls.crt", env.get("SHARDSERVE_TLS_CERT"), "the options read the mounts");
+        assertEquals("/etc/shardserve/tls/tls.key", env.get("SHARDSERVE_TLS_KEY"));
+        assertEquals("/etc/shardserve/cluster-tls", env.get("SHARDSERVE_CLUSTER_TLS_DIR"));
         c.path("volumeMounts").forEach(vm -> {
           if (expected.containsKey(vm.path("mountPath").asText())) {
             assertTrue(vm.path("readOnly").asBoolean());
