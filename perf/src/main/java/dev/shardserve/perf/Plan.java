@@ -35,6 +35,22 @@ record Plan(String name, double warmupSeconds, double windowSeconds, List<Intege
     };
   }
 
+  /**
+   * What the suite takes on this machine (2 cores), from its last runs: the progress line's
+   * "about ... left". Scenarios whose systems fail to start end sooner.
+   */
+  double expectedSeconds() {
+    return switch (name) {
+      case "smoke" -> SMOKE_SECONDS;
+      case "quick" -> QUICK_SECONDS;
+      default -> FULL_SECONDS;
+    };
+  }
+
+  static final double SMOKE_SECONDS = 240;
+  static final double QUICK_SECONDS = 600;
+  static final double FULL_SECONDS = 2400;
+
   /** The client count the ratios compare at: 64 when measured, else the most this suite uses. */
   int ratioClients() {
     return baselineClients.contains(64) ? 64 : baselineClients.get(baselineClients.size() - 1);

@@ -39,6 +39,7 @@ final class Suite {
   private final Path perfJar;
   private final Path work;
   private final Results results;
+  private Progress progress;
   private final Workload hpt = Workload.rows(HALF_PLUS_TWO, 1, 0, 7);
   private final Workload mlp = Workload.rows(MLP, 1, MLP_WIDTH, 7);
   private final Workload mlpWide = Workload.rows(MLP, 32, MLP_WIDTH, 7);
@@ -56,6 +57,13 @@ final class Suite {
   }
 
   Results run() throws IOException, InterruptedException {
+    try (Progress p = new Progress(plan.expectedSeconds(), 20)) {
+      progress = p;
+      return runAll();
+    }
+  }
+
+  private Results runAll() throws IOException, InterruptedException {
     Files.createDirectories(work);
     Path repo = work.resolve("models");
     for (String[] m : new String[][] {{HALF_PLUS_TWO, "half_plus_two"}, {MLP, "mlp"}}) {
@@ -126,6 +134,7 @@ final class Suite {
    */
   private void rampUp(String name, Start start, Workload w) throws InterruptedException {
     log("time to full speed of " + name);
+    progress.now("time to full speed of " + name);
     try (Systems.Running s = start.start()) {
       long base = System.nanoTime();
       java.util.List<double[]> windows = new ArrayList<>();
@@ -148,6 +157,7 @@ final class Suite {
         }
       }
       results.rampUps.put(name, new Results.RampUp(windows, steady, at));
+      progress.measured();
       log(String.format(Locale.ROOT, "%s: steady %.0f/s, 90%% of it %.1f s after its start", name, steady, at));
     } catch (IOException | RuntimeException e) {
       results.failures.add("time to full speed of " + name + ": " + e.getMessage());
@@ -166,6 +176,7 @@ final class Suite {
   /** Starts a system (its cold start is recorded), runs its windows, stops it; a failure is reported, not fatal. */
   private void measure(String name, Start start, Runs runs) throws InterruptedException {
     log("starting " + name);
+    progress.now("starting " + name);
     try (Systems.Running s = start.start()) {
       results.coldStarts.put(name, s.coldStartSeconds());
       log(String.format(Locale.ROOT, "%s answered %.2f s after its start", name, s.coldStartSeconds()));
@@ -191,6 +202,7 @@ final class Suite {
       throws InterruptedException {
     Workload w = new Workload(MLP, "gRPC " + api, rows, new byte[0], "");
     String name = system + ", " + w.label() + ", " + clients + " clients";
+    progress.now(name);
     Path log = work.resolve("grpc-load-" + api + "-" + rows + "-" + clients + ".log");
     List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
         "-XX:ActiveProcessorCount=1", "-cp", jar + java.io.File.pathSeparator + perfJar,
@@ -222,9 +234,10 @@ final class Suite {
       if (result == null) {
         throw new IOException("the gRPC load generator printed no result; see " + log);
       }
-      LoadResult lr = GrpcLoad.parse(name, plan.windowSeconds(), result);
+      LoadResult lr = GrpcLoadLine.parse(name, plan.windowSeconds(), result);
       Results.Point pt = new Results.Point(system, w, clients, 0, lr, cpu[1] - cpu[0], rss);
       results.points.add(pt);
+      progress.measured();
       log(String.format(Locale.ROOT, "%s: %.0f/s, %.0f rows/s, p50 %.2f ms, p99 %.2f ms, CPU %.0f µs/request "
           + "(%.1f µs/row), %s", name, pt.requestsPerSecond(), pt.rowsPerSecond(), pt.ms(50), pt.ms(99),
           pt.cpuMicrosPerRequest(), pt.cpuMicrosPerRequest() / rows, lr.statuses()));
@@ -282,16 +295,19 @@ final class Suite {
     LoadGenerator g = new LoadGenerator(() -> w.request().connect(s.port()));
     String name = s.name() + ", " + w.label() + ", " + (clients > 0 ? clients + " clients"
         : String.format(Locale.ROOT, "open loop %.0f/s", rate));
+    progress.now(name);
     LoadResult r = clients > 0 ? g.closed(name, clients, plan.warmupSeconds(), plan.windowSeconds(), window)
         : g.open(name, rate, plan.overloadConnections(), plan.warmupSeconds(), plan.windowSeconds(), window);
     Results.Point p = new Results.Point(s.name(), w, clients, rate, r, cpu[1] - cpu[0], rss[0]);
     results.points.add(p);
+    progress.measured();
     log(String.format(Locale.ROOT, "%s: %.0f/s, p50 %.2f ms, p99 %.2f ms, CPU %.0f µs/request, %s", name,
         p.requestsPerSecond(), p.ms(50), p.ms(99), p.cpuMicrosPerRequest(), r.statuses()));
     return p;
   }
 
   private void ceiling(Systems systems, Path repo, String model, List<Workload> decode) throws InterruptedException {
+    progress.now("in-process ceiling of " + model);
     try {
       List<String> args = new ArrayList<>(List.of("--model", repo.resolve(model).toString(), "--seconds",
           Double.toString(plan.ceilingSeconds()), "--batches",

@@ -26,6 +26,7 @@ import dev.shardserve.logging.LifecycleLog;
 import dev.shardserve.metrics.ModelMetrics;
 import dev.shardserve.metrics.ShardServeMetrics;
 import dev.shardserve.node.batch.InferenceQueue;
+import dev.shardserve.node.lifecycle.LoadProgress;
 import dev.shardserve.node.lifecycle.VersionScanner;
 import dev.shardserve.node.lifecycle.Warmup;
 import dev.shardserve.node.repository.ModelRepository;
@@ -340,16 +341,23 @@ public final class ModelEntity {
     ctx.getLog().info("loading {} version {} from {}", model, version, seen.dir());
     lifecycle.versionLoading(model, version);
     loadStartedNanos = ticker.nanos();
+    LoadProgress progress = new LoadProgress(lifecycle, model, version, ticker);
+    akka.actor.Cancellable reports = ctx.getSystem().scheduler().scheduleAtFixedRate(LoadProgress.EVERY,
+        LoadProgress.EVERY, () -> progress.report(), ctx.getSystem().executionContext());
     pendingLoad = CompletableFuture.supplyAsync(() -> {
       LoadedModel loaded = SavedModelLoader.load(seen.dir(), version, settings.session());
       try {
-        Warmup.run(loaded, seen.dir(), settings.syntheticWarmupRuns(), stateful);
+        Warmup.run(loaded, seen.dir(), settings.syntheticWarmupRuns(), stateful, progress);
         return loaded;
       } catch (RuntimeException e) {
         loaded.close();
         throw e;
       }
     }, loader);
+    pendingLoad.whenComplete((m, e) -> {
+      progress.finished();
+      reports.cancel();
+    });
     Object incarnation = this;
     ctx.pipeToSelf(pendingLoad, (m, error) -> m != null ? new Loaded(incarnation, version, m)
         : new LoadFailed(incarnation, version, fingerprint, rootMessage(error)));

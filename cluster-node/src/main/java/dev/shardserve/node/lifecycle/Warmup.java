@@ -50,35 +50,63 @@ public final class Warmup {
 
   /** Runs the warm-up; throws IllegalArgumentException naming the request that failed. */
   public static void run(LoadedModel model, Path versionDir, int syntheticRuns, boolean stateful) {
+    run(model, versionDir, syntheticRuns, stateful, null);
+  }
+
+  /**
+   * As {@link #run(LoadedModel, Path, int, boolean)}, reporting to {@code progress} (may be null)
+   * the phase {@code warming_up} with the number of runs planned, and each run.
+   */
+  public static void run(LoadedModel model, Path versionDir, int syntheticRuns, boolean stateful,
+      LoadProgress progress) {
     long start = System.nanoTime();
-    int runs = 0;
+    Map<String, Map<String, Tensor>> synthetic = new java.util.LinkedHashMap<>();
     if (!stateful) {
       for (Map.Entry<String, SignatureInfo> e : model.signatures().entrySet()) {
         if (e.getKey().startsWith("__")) {
           continue; // __saved_model_init_op and friends are not callable signatures
         }
         Map<String, Tensor> inputs = synthetic(e.getValue());
-        if (inputs == null) {
-          continue;
-        }
-        for (int i = 0; i < syntheticRuns; i++) {
-          try {
-            model.run(e.getKey(), inputs);
-            runs++;
-          } catch (RuntimeException bad) {
-            log.debug("synthetic warm-up of {} signature {} skipped: {}", versionDir, e.getKey(), bad.getMessage());
-            break;
-          }
+        if (inputs != null) {
+          synthetic.put(e.getKey(), inputs);
         }
       }
     }
     List<Request> requests = readFile(versionDir.resolve(FILE));
+    int planned = synthetic.size() * syntheticRuns;
+    for (Request r : requests) {
+      planned += r.repeat();
+    }
+    if (progress != null) {
+      progress.phase("warming_up", planned);
+    }
+    int runs = 0;
+    for (Map.Entry<String, Map<String, Tensor>> e : synthetic.entrySet()) {
+      for (int i = 0; i < syntheticRuns; i++) {
+        try {
+          model.run(e.getKey(), e.getValue());
+          runs++;
+          if (progress != null) {
+            progress.step();
+          }
+        } catch (RuntimeException bad) {
+          log.debug("synthetic warm-up of {} signature {} skipped: {}", versionDir, e.getKey(), bad.getMessage());
+          if (progress != null) {
+            progress.skip(syntheticRuns - i);
+          }
+          break;
+        }
+      }
+    }
     for (int i = 0; i < requests.size(); i++) {
       Request r = requests.get(i);
       for (int k = 0; k < r.repeat(); k++) {
         try {
           model.run(r.signature(), r.inputs());
           runs++;
+          if (progress != null) {
+            progress.step();
+          }
         } catch (RuntimeException bad) {
           throw new IllegalArgumentException(FILE + " request " + i + " (signature '" + r.signature()
               + "') failed: " + bad.getMessage(), bad);

@@ -52,7 +52,12 @@ class WarmupTest {
     Files.createDirectories(v.resolve("assets.extra"));
     Files.writeString(v.resolve(Warmup.FILE), "{\"requests\": [{\"inputs\": {\"x\": [1.0, 2.0]}}]}");
     try (LoadedModel m = LoadedModel.load(v, 1, SessionSettings.callingThread())) {
-      Warmup.run(m, v, 2, false);
+      LoadProgress progress = new LoadProgress(dev.shardserve.logging.LifecycleLog.create(), "m", 1, () -> 0);
+      Warmup.run(m, v, 2, false, progress);
+      assertEquals("warming_up", progress.phase());
+      assertTrue(progress.total() >= 3, "2 synthetic runs per callable signature and the file's request: "
+          + progress.total());
+      assertEquals(progress.total(), progress.done(), "every planned run ran and was counted");
     }
     Files.writeString(v.resolve(Warmup.FILE), "{\"requests\": [{\"inputs\": {\"nope\": [1.0]}}]}");
     try (LoadedModel m = LoadedModel.load(v, 1, SessionSettings.callingThread())) {
