@@ -48,9 +48,10 @@ final class GatewayCommand implements Callable<Integer> {
       cluster.startDiscovery(system);
       Processes.startMetrics(system);
       Processes.seedDesiredState(system);
-      Processes.await(Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())),
-          "binding ports " + http.port + " and " + http.adminPort);
-      dev.shardserve.node.NodeStatus.get(system).gatewayStarted.set(true);
+      Gateway.Bindings bindings = Processes.await(Gateway.start(system,
+          GatewaySettings.fromConfig(system.settings().config())), "binding ports " + http.port + " and " + http.adminPort);
+      // ready (Akka Management's /ready) once the request path is warm
+      bindings.warmedUp().thenRun(() -> dev.shardserve.node.NodeStatus.get(system).gatewayStarted.set(true));
     });
   }
 }

@@ -83,9 +83,10 @@ final class StandaloneCommand implements Callable<Integer> {
       // The worker first: it initialises the model region that the gateway then finds.
       Processes.await(WorkerNode.start(system, NodeSettings.fromConfig(system.settings().config())),
           "publishing the model catalog");
-      Processes.await(Gateway.start(system, GatewaySettings.fromConfig(system.settings().config())),
-          "binding port " + http.port);
-      dev.shardserve.node.NodeStatus.get(system).gatewayStarted.set(true);
+      Gateway.Bindings bindings = Processes.await(Gateway.start(system,
+          GatewaySettings.fromConfig(system.settings().config())), "binding port " + http.port);
+      // ready (Akka Management's /ready) once the request path is warm
+      bindings.warmedUp().thenRun(() -> dev.shardserve.node.NodeStatus.get(system).gatewayStarted.set(true));
     });
   }
 }

@@ -23,6 +23,7 @@ import dev.shardserve.gateway.security.Listener;
 import dev.shardserve.gateway.security.SecureListener;
 import dev.shardserve.gateway.security.Security;
 import dev.shardserve.gateway.tfserving.TfServingApi;
+import dev.shardserve.gateway.warmup.RequestPathWarmup;
 import dev.shardserve.protocol.ErrorCode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -47,9 +48,11 @@ public final class Gateway {
 
   /**
    * The listeners of a gateway: inference (TF Serving REST v1, Open Inference Protocol v2), admin,
-   * and gRPC (null when turned off).
+   * and gRPC (null when turned off); {@code warmedUp} completes when the request path has been
+   * warmed up ({@link RequestPathWarmup}; at once when that is off): the gateway is ready then.
    */
-  public record Bindings(ServerBinding inference, ServerBinding admin, GrpcServer grpc) {}
+  public record Bindings(ServerBinding inference, ServerBinding admin, GrpcServer grpc,
+      CompletionStage<RequestPathWarmup.Outcome> warmedUp) {}
 
   public static CompletionStage<Bindings> start(ActorSystem<?> system, GatewaySettings settings) {
     ModelRouter router = ModelRouter.start(system);
@@ -71,17 +74,22 @@ public final class Gateway {
     ServerSettings server = ServerSettings.create(system.classicSystem())
         .withParserSettings(ParserSettings.forServer(system)
             .withMaxContentLength(Math.max(settings.maxRequestBytes(), settings.maxBinaryBytes())));
-    CompletionStage<ServerBinding> inference = bind(system, "inference API (TF Serving REST v1, Open Inference "
-        + "Protocol v2)", Listener.INFERENCE, settings.host(), settings.port(), server, request -> handle(materializer, request, path ->
+    akka.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> inferenceRoutes =
+        request -> handle(materializer, request, path ->
             path.startsWith("/v1/") ? tfServing::handle
                 : path.equals("/v2") || path.startsWith("/v2/") ? kserve::handle
-                : path.equals(OpenApiDocument.PATH) ? OpenApiDocument.INFERENCE::handle : null));
+                : path.equals(OpenApiDocument.PATH) ? OpenApiDocument.INFERENCE::handle : null);
+    CompletionStage<ServerBinding> inference = bind(system, "inference API (TF Serving REST v1, Open Inference "
+        + "Protocol v2)", Listener.INFERENCE, settings.host(), settings.port(), server, inferenceRoutes);
     CompletionStage<ServerBinding> adminBinding = bind(system, "admin API", Listener.ADMIN, settings.adminHost(),
         settings.adminPort(), server, request -> handle(materializer, request, path ->
             path.startsWith("/admin/") ? admin::handle
                 : path.startsWith(RepositoryApi.PREFIX) ? repository::handle
                 : path.equals(OpenApiDocument.PATH) ? OpenApiDocument.ADMIN::handle : null));
-    return inference.thenCombine(adminBinding, (i, a) -> new Bindings(i, a, grpc));
+    RequestPathWarmup.Settings warmup = RequestPathWarmup.Settings.fromConfig(
+        system.settings().config().getConfig("shardserve.gateway.warmup"));
+    return inference.thenCombine(adminBinding, (i, a) -> new Bindings(i, a, grpc,
+        RequestPathWarmup.start(system, warmup, router, server, inferenceRoutes)));
   }
 
   /**
