@@ -5,6 +5,10 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.shardserve.node.NodeSettings;
 import dev.shardserve.node.WorkerNode;
+import dev.shardserve.node.runtime.GpuDiscovery;
+import dev.shardserve.node.runtime.NodeDevices;
+import dev.shardserve.node.runtime.SessionSettings;
+import dev.shardserve.settings.ShardServeConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,7 +19,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "node", mixinStandardHelpOptions = true,
-    description = "Run a worker node: it hosts model replicas (role worker) and joins the cluster at --seed.")
+    description = "Run a worker node: it hosts model replicas (role worker, and gpu when it has GPUs) and joins "
+        + "the cluster at --seed.")
 final class NodeCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
   @Mixin StateOptions state;
@@ -35,9 +40,29 @@ final class NodeCommand implements Callable<Integer> {
       description = "Interface the node's admin listener binds (default ${DEFAULT-VALUE}).")
   String adminHost;
 
+  @Option(names = "--gpus", paramLabel = "auto|none|0,1", defaultValue = "${env:SHARDSERVE_GPUS:-}",
+      description = "This node's GPUs: auto (list TensorFlow's devices at start), none, or GPU indices where "
+          + "listing is impossible; they also become TensorFlow's visible devices (one node process per GPU: "
+          + "--gpus 0 on one, --gpus 1 on another). A node with a GPU takes role gpu. (env SHARDSERVE_GPUS; "
+          + "default: shardserve.node.gpus = auto)")
+  String gpus;
+
   @Option(names = "--model-repo", paramLabel = "DIR", defaultValue = "${env:SHARDSERVE_MODEL_REPO:-models}",
       description = "Model repository, the same on every node (env SHARDSERVE_MODEL_REPO; default ${DEFAULT-VALUE}).")
   Path modelRepo;
+
+  /**
+   * The GPUs this node has, found before its actor system starts (its roles depend on them):
+   * {@code --gpus}, else {@code shardserve.node.gpus}. Throws IllegalArgumentException naming a bad value.
+   */
+  NodeDevices devices() {
+    Config defaults = ShardServeConfig.load();
+    String setting = gpus != null && !gpus.isBlank() ? gpus : defaults.getString("shardserve.node.gpus");
+    SessionSettings session = SessionSettings.fromConfig(defaults.getConfig("shardserve.node.tensorflow"));
+    GpuDiscovery discovery = GpuDiscovery.fromSetting(setting, session);
+    boolean listed = setting.trim().equalsIgnoreCase("auto");
+    return NodeDevices.discover(discovery, !listed);
+  }
 
   @Override
   public Integer call() {
@@ -47,7 +72,9 @@ final class NodeCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--model-repo: '" + modelRepo + "' is not a folder");
       }
       security.validate();
-      config = cluster.config("node", List.of("worker"))
+      NodeDevices devices = devices();
+      config = cluster.config("node", devices.roles(List.of("worker")))
+          .withFallback(ConfigFactory.parseMap(devices.config()))
           .withFallback(ConfigFactory.parseMap(clusterTls.config()))
           .withFallback(ConfigFactory.parseMap(security.config()))
           .withFallback(ConfigFactory.parseMap(repositoryRoots.config()))
@@ -65,6 +92,8 @@ final class NodeCommand implements Callable<Integer> {
       return 2;
     }
     ActorSystem<Void> system = Processes.system(config);
+    system.log().info("roles {}, GPUs advertised: {}", system.settings().config().getStringList("akka.cluster.roles"),
+        system.settings().config().getInt("shardserve.node.capacity.gpus"));
     return Processes.run("node", system, () -> {
       Processes.startManagement(system);
       cluster.startDiscovery(system);
