@@ -106,10 +106,12 @@ public final class ReplicaAllocationStrategy extends ShardCoordinator.AbstractSh
   }
 
   /**
-   * The shards to move now: every replica of a {@code gpu} model that sits on a node without a GPU
-   * while a GPU node exists; otherwise {@link ReplicaPlacement#rebalance}'s one move, taken among
-   * the GPU nodes when the shard it picks is a {@code gpu} model's and the least loaded node has
-   * no GPU (it could not go there).
+   * The shards to move now, first what breaks a rule while a node exists that would keep it: every
+   * replica of a {@code gpu} model on a node without a GPU while a GPU node exists; then every
+   * replica that shares a node with another replica of its model (placed so while too few nodes
+   * were up) while an eligible node holds none of that model. Otherwise
+   * {@link ReplicaPlacement#rebalance}'s one move, taken among the GPU nodes when the shard it
+   * picks is a {@code gpu} model's and the least loaded node has no GPU (it could not go there).
    */
   public static <N> Set<String> rebalance(Map<N, List<String>> nodes, Map<N, NodeCapacity> capacity,
       Function<String, Device> deviceOf) {
@@ -129,6 +131,10 @@ public final class ReplicaAllocationStrategy extends ShardCoordinator.AbstractSh
         return misplaced;
       }
     }
+    Set<String> apart = separable(nodes, gpuNodes.size(), deviceOf);
+    if (!apart.isEmpty()) {
+      return apart;
+    }
     Set<String> move = ReplicaPlacement.rebalance(nodes, weights(nodes, capacity));
     if (move.isEmpty() || gpuNodes.isEmpty() || gpuNodes.size() == nodes.size()) {
       return move;
@@ -138,6 +144,42 @@ public final class ReplicaAllocationStrategy extends ShardCoordinator.AbstractSh
       return ReplicaPlacement.rebalance(gpuNodes, weights(gpuNodes, capacity));
     }
     return move;
+  }
+
+  /**
+   * Replicas that share a node with another replica of their model while some node that may host
+   * the model holds none of it: all but the first (in shard order) of each such group.
+   */
+  private static <N> Set<String> separable(Map<N, List<String>> nodes, int gpuNodeCount,
+      Function<String, Device> deviceOf) {
+    Map<String, Integer> holders = new HashMap<>();
+    List<List<String>> crowded = new ArrayList<>();
+    for (List<String> shards : nodes.values()) {
+      Map<String, List<String>> byModel = new HashMap<>();
+      for (String shard : shards) {
+        byModel.computeIfAbsent(EntityIds.model(shard), m -> new ArrayList<>()).add(shard);
+      }
+      for (Map.Entry<String, List<String>> e : byModel.entrySet()) {
+        holders.merge(e.getKey(), 1, Integer::sum);
+        if (e.getValue().size() > 1) {
+          crowded.add(e.getValue());
+        }
+      }
+    }
+    if (crowded.isEmpty()) {
+      return Set.of();
+    }
+    Set<String> out = new TreeSet<>();
+    for (List<String> group : crowded) {
+      String model = EntityIds.model(group.get(0));
+      int eligible = deviceOf.apply(model) == Device.GPU ? gpuNodeCount : nodes.size();
+      if (eligible > holders.get(model)) {
+        List<String> sorted = new ArrayList<>(group);
+        Collections.sort(sorted);
+        out.addAll(sorted.subList(1, sorted.size()));
+      }
+    }
+    return out;
   }
 
   private static <N> N leastLoaded(Map<N, List<String>> nodes, Map<N, NodeCapacity> capacity) {

@@ -72,4 +72,21 @@ class DevicePlacementTest {
     assertEquals("gpu-b", ReplicaAllocationStrategy.allocate(shard, nodes, cap, DEVICES),
         "it moves to the other GPU node, not to the empty CPU node");
   }
+
+  @Test
+  void replicasThatHadToShareANode_areSeparated_onceAnotherNodeCanTakeOne() {
+    Map<String, List<String>> nodes = nodes("gpu-a");
+    Map<String, NodeCapacity> cap = new LinkedHashMap<>(Map.of("gpu-a", GPU1));
+    for (String shard : List.of("gpumodel#0", "gpumodel#1", "plain#0", "plain#1")) {
+      nodes.get(ReplicaAllocationStrategy.allocate(shard, nodes, cap, DEVICES)).add(shard);
+    }
+    assertEquals(4, nodes.get("gpu-a").size(), "one node: the replicas share it");
+    nodes.put("cpu-a", new ArrayList<>());
+    cap.put("cpu-a", CPU4);
+    assertEquals(Set.of("plain#1"), ReplicaAllocationStrategy.rebalance(nodes, cap, DEVICES),
+        "the plain model's second replica can go to the new CPU node; the gpu model's cannot");
+    nodes.put("gpu-b", new ArrayList<>());
+    cap.put("gpu-b", GPU1);
+    assertEquals(Set.of("gpumodel#1", "plain#1"), ReplicaAllocationStrategy.rebalance(nodes, cap, DEVICES));
+  }
 }
