@@ -17,10 +17,13 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {Bench.Batching.class, Bench.Jmh.class, Bench.Allocation.class},
     description = {"Load against a TF Serving REST API: ./shardserve bench --url http://127.0.0.1:8501 --model m "
         + "[--concurrency 1,8,64 | --rate 500] [--duration 10]",
-        "Suites, with baselines measured in the same run: ./shardserve bench --suite smoke|quick|full [--out DIR]"})
+        "Suites, with baselines measured in the same run: ./shardserve bench --suite smoke|quick|full [--out DIR]",
+        "Scale-out on a simulated accelerator, gateway + 1, 2, 4 worker JVMs: ./shardserve bench --suite scale "
+            + "(about 4 minutes) or --suite scale-smoke (1 and 2 nodes, under 2 minutes)"})
 public final class Bench implements Callable<Integer> {
   @Option(names = "--suite", description = "smoke (seconds), quick (< 5 min) or full (< 30 min): writes OUT/report.md "
-      + "and PNG plots.")
+      + "and PNG plots; scale (about 4 min) or scale-smoke (< 2 min): scale-out over 1, 2, 4 worker nodes on a "
+      + "simulated accelerator, writes OUT/scale.md.")
   String suite;
 
   @Option(names = "--out", description = "Report folder (default target/bench/SUITE).")
@@ -74,6 +77,9 @@ public final class Bench implements Callable<Integer> {
   }
 
   private Integer runSuite() throws Exception {
+    if (ScaleSuite.Plan.NAMES.contains(suite)) {
+      return runScale();
+    }
     Plan plan;
     try {
       plan = Plan.named(suite);
@@ -97,6 +103,25 @@ public final class Bench implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "%n%s%nwritten to %s in %.0f s%n", Files.readString(report), report,
         (System.nanoTime() - t0) / 1e9);
     return results.failures.isEmpty() ? 0 : 1;
+  }
+
+  private Integer runScale() throws Exception {
+    ScaleSuite.Plan plan = ScaleSuite.Plan.named(suite);
+    if (!Files.isRegularFile(jar)) {
+      System.err.println("--jar: '" + jar + "' not found: build it first (mvn -DskipTests package)");
+      return 2;
+    }
+    Path dir = (out != null ? out : Path.of("target", "bench", suite)).toAbsolutePath();
+    long t0 = System.nanoTime();
+    ScaleSuite.log("suite " + plan.name() + ": " + plan.nodeCounts() + " worker nodes, expected to take "
+        + plan.expected());
+    ScaleSuite s = new ScaleSuite(plan, jar.toAbsolutePath(), dir);
+    String report = s.run();
+    Files.createDirectories(dir);
+    Path file = dir.resolve("scale.md");
+    Files.writeString(file, report);
+    System.out.printf(Locale.ROOT, "%n%s%nwritten to %s in %.0f s%n", report, file, (System.nanoTime() - t0) / 1e9);
+    return s.failures().isEmpty() ? 0 : 1;
   }
 
   private Integer runLoad() throws Exception {
