@@ -5,10 +5,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.shardserve.node.NodeSettings;
 import dev.shardserve.node.WorkerNode;
-import dev.shardserve.node.runtime.GpuDiscovery;
 import dev.shardserve.node.runtime.NodeDevices;
-import dev.shardserve.node.runtime.SessionSettings;
-import dev.shardserve.settings.ShardServeConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,6 +27,7 @@ final class NodeCommand implements Callable<Integer> {
   @Mixin ClusterTlsOptions clusterTls;
   @Mixin RepositoryRootOptions repositoryRoots;
   @Mixin DrainOptions drain;
+  @Mixin GpuOptions gpus;
 
   @Option(names = "--admin-port", defaultValue = "${env:SHARDSERVE_ADMIN_PORT:-8502}",
       description = "This node's admin listener: GET /admin/node, POST /admin/drain (env SHARDSERVE_ADMIN_PORT; "
@@ -40,29 +38,9 @@ final class NodeCommand implements Callable<Integer> {
       description = "Interface the node's admin listener binds (default ${DEFAULT-VALUE}).")
   String adminHost;
 
-  @Option(names = "--gpus", paramLabel = "auto|none|0,1", defaultValue = "${env:SHARDSERVE_GPUS:-}",
-      description = "This node's GPUs: auto (list TensorFlow's devices at start), none, or GPU indices where "
-          + "listing is impossible; they also become TensorFlow's visible devices (one node process per GPU: "
-          + "--gpus 0 on one, --gpus 1 on another). A node with a GPU takes role gpu. (env SHARDSERVE_GPUS; "
-          + "default: shardserve.node.gpus = auto)")
-  String gpus;
-
   @Option(names = "--model-repo", paramLabel = "DIR", defaultValue = "${env:SHARDSERVE_MODEL_REPO:-models}",
       description = "Model repository, the same on every node (env SHARDSERVE_MODEL_REPO; default ${DEFAULT-VALUE}).")
   Path modelRepo;
-
-  /**
-   * The GPUs this node has, found before its actor system starts (its roles depend on them):
-   * {@code --gpus}, else {@code shardserve.node.gpus}. Throws IllegalArgumentException naming a bad value.
-   */
-  NodeDevices devices() {
-    Config defaults = ShardServeConfig.load();
-    String setting = gpus != null && !gpus.isBlank() ? gpus : defaults.getString("shardserve.node.gpus");
-    SessionSettings session = SessionSettings.fromConfig(defaults.getConfig("shardserve.node.tensorflow"));
-    GpuDiscovery discovery = GpuDiscovery.fromSetting(setting, session);
-    boolean listed = setting.trim().equalsIgnoreCase("auto");
-    return NodeDevices.discover(discovery, !listed);
-  }
 
   @Override
   public Integer call() {
@@ -72,7 +50,7 @@ final class NodeCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--model-repo: '" + modelRepo + "' is not a folder");
       }
       security.validate();
-      NodeDevices devices = devices();
+      NodeDevices devices = gpus.devices();
       config = cluster.config("node", devices.roles(List.of("worker")))
           .withFallback(ConfigFactory.parseMap(devices.config()))
           .withFallback(ConfigFactory.parseMap(clusterTls.config()))
