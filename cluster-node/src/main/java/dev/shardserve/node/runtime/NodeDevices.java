@@ -14,7 +14,7 @@ import java.util.stream.Collectors;
  * per GPU uses just its own.
  */
 public record NodeDevices(List<GpuDevice> gpus, boolean configured) {
-  public static final String GPU_ROLE = "gpu";
+  public static final String GPU_ROLE = dev.shardserve.sharding.GpuWorkers.ROLE;
 
   public NodeDevices {
     gpus = List.copyOf(gpus);
