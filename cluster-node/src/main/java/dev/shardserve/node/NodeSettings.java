@@ -54,11 +54,17 @@ public record NodeSettings(
     }
   }
 
+  /** The same settings with {@code s} as the session settings (the node adds its simulated accelerators). */
+  public NodeSettings withSession(SessionSettings s) {
+    return new NodeSettings(modelRepository, s, maxPendingWhileLoading, maxPendingBytesWhileLoading, maxExamplesBytes,
+        loadRetryMin, loadRetryMax, pollInterval, syntheticWarmupRuns, cpuSlots, gpus, gpuMemoryMiB);
+  }
+
   public static NodeSettings fromConfig(Config root) {
     Config c = root.getConfig("shardserve.node");
     return new NodeSettings(
         Path.of(c.getString("model-repository")),
-        SessionSettings.fromConfig(c.getConfig("tensorflow")),
+        SessionSettings.fromConfig(c.getConfig("tensorflow")).withGpus(c.getInt("capacity.gpus")),
         c.getInt("max-pending-while-loading"),
         c.getBytes("max-pending-bytes-while-loading"),
         c.getBytes("max-examples-bytes"),

@@ -11,6 +11,7 @@ import dev.shardserve.node.inbox.NodeInbox;
 import dev.shardserve.node.repository.ModelCatalogPublisher;
 import dev.shardserve.node.placement.ReplicaAllocationStrategy;
 import dev.shardserve.node.repository.ModelRepository;
+import dev.shardserve.node.runtime.SimulatedAccelerators;
 import dev.shardserve.protocol.ModelProtocol;
 import dev.shardserve.sharding.ReplicaShardExtractor;
 import java.util.concurrent.CompletableFuture;
@@ -24,8 +25,13 @@ import java.util.concurrent.CompletionStage;
 public final class WorkerNode {
   private WorkerNode() {}
 
-  /** Completes when this node's models are in the local catalog replica. */
-  public static CompletionStage<Done> start(ActorSystem<?> system, NodeSettings settings) {
+  /**
+   * Completes when this node's models are in the local catalog replica. The replicas load their
+   * versions with {@code settings}' session settings plus this node's simulated accelerators.
+   */
+  public static CompletionStage<Done> start(ActorSystem<?> system, NodeSettings nodeSettings) {
+    NodeSettings settings = nodeSettings.withSession(nodeSettings.session()
+        .withSimulator(SimulatedAccelerators.get(system).simulator()));
     // Created here, before the region and the publisher start, so that its set-up (registry, JVM
     // collectors, cluster listener) never runs inside the publisher's first publish.
     ShardServeMetrics.get(system);

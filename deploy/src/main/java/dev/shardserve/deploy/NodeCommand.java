@@ -5,6 +5,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.shardserve.node.NodeSettings;
 import dev.shardserve.node.WorkerNode;
+import dev.shardserve.node.runtime.NodeDevices;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,7 +16,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "node", mixinStandardHelpOptions = true,
-    description = "Run a worker node: it hosts model replicas (role worker) and joins the cluster at --seed.")
+    description = "Run a worker node: it hosts model replicas (role worker, and gpu when it has GPUs) and joins "
+        + "the cluster at --seed.")
 final class NodeCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
   @Mixin StateOptions state;
@@ -25,6 +27,7 @@ final class NodeCommand implements Callable<Integer> {
   @Mixin ClusterTlsOptions clusterTls;
   @Mixin RepositoryRootOptions repositoryRoots;
   @Mixin DrainOptions drain;
+  @Mixin GpuOptions gpus;
 
   @Option(names = "--admin-port", defaultValue = "${env:SHARDSERVE_ADMIN_PORT:-8502}",
       description = "This node's admin listener: GET /admin/node, POST /admin/drain (env SHARDSERVE_ADMIN_PORT; "
@@ -47,7 +50,9 @@ final class NodeCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--model-repo: '" + modelRepo + "' is not a folder");
       }
       security.validate();
-      config = cluster.config("node", List.of("worker"))
+      NodeDevices devices = gpus.devices();
+      config = cluster.config("node", devices.roles(List.of("worker")))
+          .withFallback(ConfigFactory.parseMap(devices.config()))
           .withFallback(ConfigFactory.parseMap(clusterTls.config()))
           .withFallback(ConfigFactory.parseMap(security.config()))
           .withFallback(ConfigFactory.parseMap(repositoryRoots.config()))
@@ -65,6 +70,8 @@ final class NodeCommand implements Callable<Integer> {
       return 2;
     }
     ActorSystem<Void> system = Processes.system(config);
+    system.log().info("roles {}, GPUs advertised: {}", system.settings().config().getStringList("akka.cluster.roles"),
+        system.settings().config().getInt("shardserve.node.capacity.gpus"));
     return Processes.run("node", system, () -> {
       Processes.startManagement(system);
       cluster.startDiscovery(system);

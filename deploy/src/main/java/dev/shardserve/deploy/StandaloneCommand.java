@@ -7,6 +7,7 @@ import dev.shardserve.gateway.GatewaySettings;
 import dev.shardserve.node.NodeSettings;
 import dev.shardserve.node.WorkerNode;
 import dev.shardserve.node.examples.HalfPlusTwoModel;
+import dev.shardserve.node.runtime.NodeDevices;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -18,7 +19,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "standalone", mixinStandardHelpOptions = true,
-    description = "Serve a model repository from one JVM: a one-node cluster with roles worker and gateway.")
+    description = "Serve a model repository from one JVM: a one-node cluster with roles worker and gateway (and gpu "
+        + "when it has GPUs).")
 final class StandaloneCommand implements Callable<Integer> {
   static final Path DEFAULT_REPO = Path.of("models");
 
@@ -30,6 +32,7 @@ final class StandaloneCommand implements Callable<Integer> {
   @Mixin ClusterTlsOptions clusterTls;
   @Mixin RepositoryRootOptions repositoryRoots;
   @Mixin DrainOptions drain;
+  @Mixin GpuOptions gpus;
 
   @Option(names = "--model-repo", paramLabel = "DIR", defaultValue = "${env:SHARDSERVE_MODEL_REPO}",
       description = "Model repository: DIR/<model>/<version>/saved_model.pb (env SHARDSERVE_MODEL_REPO). "
@@ -57,6 +60,7 @@ final class StandaloneCommand implements Callable<Integer> {
     }
     Map<String, Object> config = new HashMap<>(http.config());
     config.putAll(state.config("standalone"));
+    NodeDevices devices;
     try {
       http.validate(repositoryRoots.roots(repo));
       security.validate();
@@ -66,13 +70,15 @@ final class StandaloneCommand implements Callable<Integer> {
       config.putAll(clusterTls.config());
       config.putAll(repositoryRoots.config());
       config.putAll(drain.config());
+      devices = gpus.devices();
+      config.putAll(devices.config());
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;
     }
     config.put("akka.remote.artery.canonical.hostname", "127.0.0.1");
     config.put("akka.remote.artery.canonical.port", arteryPort);
-    config.put("akka.cluster.roles", List.of("worker", "gateway"));
+    config.put("akka.cluster.roles", devices.roles(List.of("worker", "gateway")));
     config.put("shardserve.node.model-repository", repo.toAbsolutePath().toString());
     ActorSystem<Void> system = Processes.system(ConfigFactory.parseMap(config));
     return Processes.run("standalone", system, () -> {

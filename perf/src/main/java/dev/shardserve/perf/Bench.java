@@ -14,13 +14,16 @@ import picocli.CommandLine.Option;
  * {@code ./shardserve bench ...}: load against any TF Serving REST URL ({@code --url}), the suites
  * that write the report ({@code --suite}), issue 4's batching benchmark and the JMH benchmarks.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {Bench.Batching.class, Bench.Jmh.class},
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {Bench.Batching.class, Bench.Jmh.class, Bench.Allocation.class},
     description = {"Load against a TF Serving REST API: ./shardserve bench --url http://127.0.0.1:8501 --model m "
         + "[--concurrency 1,8,64 | --rate 500] [--duration 10]",
-        "Suites, with baselines measured in the same run: ./shardserve bench --suite smoke|quick|full [--out DIR]"})
+        "Suites, with baselines measured in the same run: ./shardserve bench --suite smoke|quick|full [--out DIR]",
+        "Scale-out on a simulated accelerator, gateway + 1, 2, 4 worker JVMs: ./shardserve bench --suite scale "
+            + "(about 4 minutes) or --suite scale-smoke (1 and 2 nodes, under 2 minutes)"})
 public final class Bench implements Callable<Integer> {
   @Option(names = "--suite", description = "smoke (seconds), quick (< 5 min) or full (< 30 min): writes OUT/report.md "
-      + "and PNG plots.")
+      + "and PNG plots; scale (about 4 min) or scale-smoke (< 2 min): scale-out over 1, 2, 4 worker nodes on a "
+      + "simulated accelerator, writes OUT/scale.md.")
   String suite;
 
   @Option(names = "--out", description = "Report folder (default target/bench/SUITE).")
@@ -74,6 +77,9 @@ public final class Bench implements Callable<Integer> {
   }
 
   private Integer runSuite() throws Exception {
+    if (ScaleSuite.Plan.NAMES.contains(suite)) {
+      return runScale();
+    }
     Plan plan;
     try {
       plan = Plan.named(suite);
@@ -97,6 +103,25 @@ public final class Bench implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "%n%s%nwritten to %s in %.0f s%n", Files.readString(report), report,
         (System.nanoTime() - t0) / 1e9);
     return results.failures.isEmpty() ? 0 : 1;
+  }
+
+  private Integer runScale() throws Exception {
+    ScaleSuite.Plan plan = ScaleSuite.Plan.named(suite);
+    if (!Files.isRegularFile(jar)) {
+      System.err.println("--jar: '" + jar + "' not found: build it first (mvn -DskipTests package)");
+      return 2;
+    }
+    Path dir = (out != null ? out : Path.of("target", "bench", suite)).toAbsolutePath();
+    long t0 = System.nanoTime();
+    ScaleSuite.log("suite " + plan.name() + ": " + plan.nodeCounts() + " worker nodes, expected to take "
+        + plan.expected());
+    ScaleSuite s = new ScaleSuite(plan, jar.toAbsolutePath(), dir);
+    String report = s.run();
+    Files.createDirectories(dir);
+    Path file = dir.resolve("scale.md");
+    Files.writeString(file, report);
+    System.out.printf(Locale.ROOT, "%n%s%nwritten to %s in %.0f s%n", report, file, (System.nanoTime() - t0) / 1e9);
+    return s.failures().isEmpty() ? 0 : 1;
   }
 
   private Integer runLoad() throws Exception {
@@ -220,6 +245,74 @@ public final class Bench implements Callable<Integer> {
           .toString(), "-cp", jar.toAbsolutePath() + java.io.File.pathSeparator + perfJar, "org.openjdk.jmh.Main"));
       cmd.addAll(jmhArgs.isEmpty() ? List.of("dev.shardserve.perf.jmh") : jmhArgs);
       return new ProcessBuilder(cmd).inheritIO().start().waitFor();
+    }
+  }
+
+  @Command(name = "allocation", mixinStandardHelpOptions = true,
+      description = {"Placement at scale, simulated (no network, a few seconds): the real allocation strategy on "
+          + "simulated regions of mixed capacity (CPU-only and GPU nodes): initial allocation, then node losses and "
+          + "joins, each settled by rebalance rounds. Reports anti-affinity violations, max ÷ mean load per unit of "
+          + "capacity, replicas moved against the minimum, rounds to settle and the time of one decision.",
+          "./shardserve bench allocation --nodes 100 --models 1000 --replicas 2"})
+  static final class Allocation implements Callable<Integer> {
+    @Option(names = "--jar", defaultValue = "deploy/target/shardserve.jar", description = "The product jar.")
+    Path jar;
+
+    @Option(names = "--nodes", defaultValue = "100")
+    int nodes;
+
+    @Option(names = "--models", defaultValue = "1000")
+    int models;
+
+    @Option(names = "--replicas", defaultValue = "2")
+    int replicas;
+
+    @Option(names = "--losses", defaultValue = "10", description = "Random node losses (default ${DEFAULT-VALUE}).")
+    int losses;
+
+    @Option(names = "--joins", defaultValue = "10", description = "Node joins (default ${DEFAULT-VALUE}).")
+    int joins;
+
+    @Option(names = "--gpu-nodes", defaultValue = "0.3", description = "Share of GPU nodes (default ${DEFAULT-VALUE}).")
+    double gpuNodes;
+
+    @Option(names = "--gpu-models", defaultValue = "0.1",
+        description = "Share of models with device = gpu (default ${DEFAULT-VALUE}).")
+    double gpuModels;
+
+    @Option(names = "--seed", defaultValue = "42")
+    long seed;
+
+    @Option(names = "--out", description = "Also write the report to this file.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+      Path perfJar = ownJar();
+      if (!Files.isRegularFile(jar) || perfJar == null) {
+        System.err.println("--jar: '" + jar + "' not found, or not run from shardserve-perf.jar");
+        return 2;
+      }
+      if (nodes < 2 || models < 1 || replicas < 1 || losses < 0 || joins < 0 || losses >= nodes
+          || gpuNodes < 0 || gpuNodes > 1 || gpuModels < 0 || gpuModels > 1) {
+        System.err.println("need --nodes >= 2, --models >= 1, --replicas >= 1, 0 <= --losses < --nodes, --joins >= 0, "
+            + "shares between 0 and 1");
+        return 2;
+      }
+      List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+          jar.toAbsolutePath() + java.io.File.pathSeparator + perfJar,
+          "dev.shardserve.perf.allocation.AllocationSimulation", Integer.toString(nodes), Integer.toString(models),
+          Integer.toString(replicas), Integer.toString(losses), Integer.toString(joins), Double.toString(gpuNodes),
+          Double.toString(gpuModels), Long.toString(seed));
+      Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      String report = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      int rc = p.waitFor();
+      System.out.print(report);
+      if (out != null && rc == 0) {
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, report);
+      }
+      return rc;
     }
   }
 

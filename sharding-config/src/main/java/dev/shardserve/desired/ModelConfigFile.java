@@ -30,7 +30,8 @@ import java.util.TreeSet;
  * Reads a model config file into a {@link DesiredState}. Two formats:
  * <ul>
  *   <li>shardserve's own, HOCON or JSON: {@code models { <name> { base-path, version-policy,
- *       labels, replicas, stateful } }} and {@code discover-repository} (README);
+ *       labels, replicas, stateful, batching, request-timeout, device } }} and
+ *       {@code discover-repository} (README);
  *   <li>TensorFlow Serving's {@code --model_config_file}: protobuf text
  *       {@code model_config_list { config { name base_path model_version_policy version_labels } }},
  *       parsed by protobuf's own text parser against the message shapes of TF Serving's
@@ -43,7 +44,7 @@ import java.util.TreeSet;
 public final class ModelConfigFile {
 
   private static final Set<String> MODEL_KEYS = Set.of("base-path", "version-policy", "labels", "replicas",
-      "stateful", "batching", "request-timeout");
+      "stateful", "batching", "request-timeout", "device");
 
   private ModelConfigFile() {}
 
@@ -159,7 +160,9 @@ public final class ModelConfigFile {
       long timeout = o.containsKey("request-timeout")
           ? SpecValues.timeoutMillis(o.get("request-timeout").unwrapped(), at + ".request-timeout")
           : ModelSpec.DEFAULT_TIMEOUT_MILLIS;
-      return new ModelSpec(base, policy, labels, replicas, stateful, true, batching, timeout);
+      Device device = o.containsKey("device") ? SpecValues.device(o.get("device").unwrapped(), at + ".device")
+          : Device.ANY;
+      return new ModelSpec(base, policy, labels, replicas, stateful, true, batching, timeout, device);
     } catch (IllegalArgumentException e) {
       throw e.getMessage().startsWith(at) ? e : new IllegalArgumentException(at + ": " + e.getMessage(), e);
     }

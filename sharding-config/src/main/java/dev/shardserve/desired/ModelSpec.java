@@ -22,6 +22,8 @@ import java.util.TreeMap;
  * @param batching how replicas batch requests
  * @param requestTimeoutMillis the deadline of a request that sets none (header
  *     {@code X-Request-Timeout-Ms}); TF Serving's REST default is 30 s
+ * @param device where replicas run: {@code gpu} only on nodes with role {@code gpu}, {@code cpu}
+ *     without a GPU, {@code any} (the default) anywhere
  */
 public record ModelSpec(
     String basePath,
@@ -31,7 +33,8 @@ public record ModelSpec(
     boolean stateful,
     boolean loaded,
     BatchingSpec batching,
-    long requestTimeoutMillis) implements WireMessage {
+    long requestTimeoutMillis,
+    Device device) implements WireMessage {
 
   public static final int MAX_REPLICAS = 64;
 
@@ -47,6 +50,11 @@ public record ModelSpec(
   public ModelSpec(String basePath, VersionPolicy policy, SortedMap<String, Long> labels, int replicas,
       boolean stateful, boolean loaded) {
     this(basePath, policy, labels, replicas, stateful, loaded, BatchingSpec.DEFAULT, DEFAULT_TIMEOUT_MILLIS);
+  }
+
+  public ModelSpec(String basePath, VersionPolicy policy, SortedMap<String, Long> labels, int replicas,
+      boolean stateful, boolean loaded, BatchingSpec batching, long requestTimeoutMillis) {
+    this(basePath, policy, labels, replicas, stateful, loaded, batching, requestTimeoutMillis, Device.ANY);
   }
 
   public ModelSpec {
@@ -73,6 +81,7 @@ public record ModelSpec(
       throw new IllegalArgumentException("request-timeout must be between 1 ms and 10 min, was "
           + requestTimeoutMillis + " ms");
     }
+    device = device == null ? Device.ANY : device;
   }
 
   /**
@@ -92,11 +101,12 @@ public record ModelSpec(
   }
 
   public ModelSpec withPolicy(VersionPolicy p) {
-    return new ModelSpec(basePath, p, labels, replicas, stateful, loaded, batching, requestTimeoutMillis);
+    return new ModelSpec(basePath, p, labels, replicas, stateful, loaded, batching, requestTimeoutMillis, device);
   }
 
   public ModelSpec withLabels(Map<String, Long> l) {
-    return new ModelSpec(basePath, policy, new TreeMap<>(l), replicas, stateful, loaded, batching, requestTimeoutMillis);
+    return new ModelSpec(basePath, policy, new TreeMap<>(l), replicas, stateful, loaded, batching,
+        requestTimeoutMillis, device);
   }
 
   public ModelSpec withLabel(String label, Long version) {
@@ -110,26 +120,31 @@ public record ModelSpec(
   }
 
   public ModelSpec withReplicas(int r) {
-    return new ModelSpec(basePath, policy, labels, r, stateful, loaded, batching, requestTimeoutMillis);
+    return new ModelSpec(basePath, policy, labels, r, stateful, loaded, batching, requestTimeoutMillis, device);
   }
 
   public ModelSpec withStateful(boolean s) {
-    return new ModelSpec(basePath, policy, labels, s ? 1 : replicas, s, loaded, batching, requestTimeoutMillis);
+    return new ModelSpec(basePath, policy, labels, s ? 1 : replicas, s, loaded, batching, requestTimeoutMillis,
+        device);
   }
 
   public ModelSpec withBasePath(String b) {
-    return new ModelSpec(b, policy, labels, replicas, stateful, loaded, batching, requestTimeoutMillis);
+    return new ModelSpec(b, policy, labels, replicas, stateful, loaded, batching, requestTimeoutMillis, device);
   }
 
   public ModelSpec withLoaded(boolean l) {
-    return new ModelSpec(basePath, policy, labels, replicas, stateful, l, batching, requestTimeoutMillis);
+    return new ModelSpec(basePath, policy, labels, replicas, stateful, l, batching, requestTimeoutMillis, device);
   }
 
   public ModelSpec withBatching(BatchingSpec b) {
-    return new ModelSpec(basePath, policy, labels, replicas, stateful, loaded, b, requestTimeoutMillis);
+    return new ModelSpec(basePath, policy, labels, replicas, stateful, loaded, b, requestTimeoutMillis, device);
+  }
+
+  public ModelSpec withDevice(Device d) {
+    return new ModelSpec(basePath, policy, labels, replicas, stateful, loaded, batching, requestTimeoutMillis, d);
   }
 
   public ModelSpec withRequestTimeoutMillis(long t) {
-    return new ModelSpec(basePath, policy, labels, replicas, stateful, loaded, batching, t);
+    return new ModelSpec(basePath, policy, labels, replicas, stateful, loaded, batching, t, device);
   }
 }

@@ -161,6 +161,18 @@ public final class SpecValues {
     }
   }
 
+  /** A device: {@code "gpu"}, {@code "cpu"} or {@code "any"}. */
+  public static Device device(Object v, String at) {
+    if (!(v instanceof String s)) {
+      throw new IllegalArgumentException(at + " must be \"gpu\", \"cpu\" or \"any\", was " + v);
+    }
+    try {
+      return Device.parse(s);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(at + " must be \"gpu\", \"cpu\" or \"any\", was \"" + s + "\"");
+    }
+  }
+
   /** A duration ({@code "30s"}, {@code "500ms"}) in milliseconds, between 1 ms and 10 min. */
   public static long timeoutMillis(Object v, String at) {
     long micros = durationMicros(v, at);

@@ -6,6 +6,7 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import dev.shardserve.desired.BatchingSpec;
 import dev.shardserve.desired.DesiredState;
+import dev.shardserve.desired.Device;
 import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.desired.VersionPolicy;
 import java.util.ArrayList;
@@ -17,7 +18,9 @@ import java.util.TreeSet;
 /**
  * Kryo serializers for the desired state. It is stored on disk (durable Distributed Data) as well
  * as sent between nodes, so the format starts with a format number: a later release reads what
- * an older one wrote, and refuses, by name, a format it does not know.
+ * an older one wrote, and refuses, by name, a format it does not know. The manifest's format
+ * ({@link KryoRegistrations}) adds to that layout: in manifest format 2 every model spec is
+ * followed by its device's wire number; format 1 has none (device {@code any}).
  */
 final class DesiredStateSerializers {
   /** 1: the lifecycle release; 2: adds batching and the request timeout. */
@@ -28,23 +31,30 @@ final class DesiredStateSerializers {
   static final class DesiredStateSerializer extends ProtocolSerializers.Immutable<DesiredState> {
     @Override
     public void write(Kryo kryo, Output out, DesiredState s) {
+      boolean devices = KryoRegistrations.writtenFormat(s) >= 2;
       out.writeVarInt(FORMAT, true);
       out.writeBoolean(s.discoverRepository());
       out.writeVarInt(s.models().size(), true);
       for (Map.Entry<String, ModelSpec> e : s.models().entrySet()) {
         out.writeString(e.getKey());
         writeSpec(out, e.getValue());
+        if (devices) {
+          out.writeVarInt(e.getValue().device().wire(), true);
+        }
       }
     }
 
     @Override
     public DesiredState read(Kryo kryo, Input in, Class<? extends DesiredState> type) {
+      boolean devices = KryoRegistrations.formatBeingRead(kryo) >= 2;
       int format = readFormat(in, "desired state");
       boolean discover = in.readBoolean();
       int n = DeclaredLength.read(in, 7, "desired state models");
       TreeMap<String, ModelSpec> models = new TreeMap<>();
       for (int i = 0; i < n; i++) {
-        models.put(DeclaredLength.readString(in, "model name"), readSpec(in, format));
+        String name = DeclaredLength.readString(in, "model name");
+        ModelSpec spec = readSpec(in, format);
+        models.put(name, devices ? spec.withDevice(readDevice(in)) : spec);
       }
       return new DesiredState(discover, models);
     }
@@ -55,11 +65,26 @@ final class DesiredStateSerializers {
     public void write(Kryo kryo, Output out, ModelSpec s) {
       out.writeVarInt(FORMAT, true);
       writeSpec(out, s);
+      if (KryoRegistrations.writtenFormat(s) >= 2) {
+        out.writeVarInt(s.device().wire(), true);
+      }
     }
 
     @Override
     public ModelSpec read(Kryo kryo, Input in, Class<? extends ModelSpec> type) {
-      return readSpec(in, readFormat(in, "model spec"));
+      boolean device = KryoRegistrations.formatBeingRead(kryo) >= 2;
+      ModelSpec spec = readSpec(in, readFormat(in, "model spec"));
+      return device ? spec.withDevice(readDevice(in)) : spec;
+    }
+  }
+
+  /** A device's wire number; an unknown one is refused (a newer release's device), never guessed. */
+  private static Device readDevice(Input in) {
+    int wire = in.readVarInt(true);
+    try {
+      return Device.fromWire(wire);
+    } catch (IllegalArgumentException e) {
+      throw new KryoException("model spec: " + e.getMessage());
     }
   }
 

@@ -4,6 +4,7 @@ import akka.actor.typed.ActorRefResolver;
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
 import dev.shardserve.desired.DesiredState;
+import dev.shardserve.desired.Device;
 import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.protocol.Feature;
 import dev.shardserve.protocol.ModelCatalog.NodeModels;
@@ -22,14 +23,20 @@ import java.util.function.Supplier;
  *
  * <p><b>Format versions.</b> Akka hands the serializer the manifest with every message, so the
  * manifest names the format: the bare name ({@code Infer}) is format 1, the layout release
- * {@code 1970aee} wrote without any version number; {@code Infer@2} would be format 2. This
- * release reads and writes format 1 of every type. A reader refuses a format newer than it knows
- * (a log line naming type and format, and an exception: never a guessed value). To change a
- * layout: raise {@link #NEWEST_FORMAT} (a number per type once types differ), teach the type's
- * serializer to read both layouts (the manifest's format is {@link #formatOf(String)}), add
- * golden samples of the new format under {@code src/test/resources/golden/} (old samples are
- * never rewritten), and keep {@link #WRITTEN_FORMAT} at the old format for one release: a
- * rolling upgrade mixes two releases, and each must read what the other writes.
+ * {@code 1970aee} wrote without any version number; {@code Infer@2} would be format 2. A reader
+ * refuses a format newer than it knows (a log line naming type and format, and an exception:
+ * never a guessed value). To change a layout: raise the type's number in {@link #NEWEST_FORMATS},
+ * teach the type's serializer to read both layouts (the manifest's format reaches it as
+ * {@link #formatBeingRead}), add golden samples of the new format under
+ * {@code src/test/resources/golden/} (old samples are never rewritten), and keep writing the old
+ * format for one release ({@link #writtenFormat}): a rolling upgrade mixes two releases, and each
+ * must read what the other writes.
+ *
+ * <p>Formats now: 1 of every type, and format 2 of {@code ModelSpec} and {@code DesiredState}
+ * (issue 18: a model's {@code device}). This release reads both and writes format 1 whenever the
+ * value fits in it (every device {@code any}): a cluster that mixes this release with the one
+ * before works as long as no model names a device; a value that needs format 2 is written so, and
+ * the previous release refuses it by name (set a device once every node runs this release).
  */
 public final class KryoRegistrations {
 
@@ -69,10 +76,11 @@ public final class KryoRegistrations {
 
   /** Separates a type's name from its format number in a manifest ({@code Infer@2}). */
   static final char FORMAT_SEPARATOR = '@';
-  /** The format this release writes for every type (format 1: the bare manifest). */
-  static final int WRITTEN_FORMAT = 1;
-  /** The newest format this release reads. */
-  static final int NEWEST_FORMAT = 1;
+  /** The newest format this release reads, by manifest name; 1 for a type not listed. */
+  static final Map<String, Integer> NEWEST_FORMATS = Map.of("ModelSpec", 2, "DesiredState", 2);
+
+  /** Where {@link KryoSerializer} puts the format of the message being read, in Kryo's context. */
+  static final String FORMAT_IN_CONTEXT = "shardserve.format";
 
   private static final Map<String, Class<?>> BY_MANIFEST = new HashMap<>();
   private static final Map<Class<?>, String> MANIFEST_OF = new HashMap<>();
@@ -102,13 +110,50 @@ public final class KryoRegistrations {
     return MANIFEST_OF.containsKey(type);
   }
 
-  /** The manifest a message is written with: its registration's name, in this release's format. */
+  /** The newest format of {@code name} (a bare manifest) this release reads. */
+  static int newestFormat(String name) {
+    return NEWEST_FORMATS.getOrDefault(name, 1);
+  }
+
+  /** The manifest of a type in format 1 (its bare registration name). */
   static String manifestOf(Class<?> type) {
     String m = MANIFEST_OF.get(type);
     if (m == null) {
       throw new IllegalArgumentException("no Kryo registration for " + type.getName());
     }
-    return WRITTEN_FORMAT == 1 ? m : m + FORMAT_SEPARATOR + WRITTEN_FORMAT;
+    return m;
+  }
+
+  /**
+   * The format this release writes {@code value} in: the oldest that holds it, so that the
+   * previous release reads it whenever it can (format 2 only for a model spec, or a desired state
+   * with a model spec, whose device is not {@code any}).
+   */
+  static int writtenFormat(Object value) {
+    if (value instanceof ModelSpec s) {
+      return s.device() == Device.ANY ? 1 : 2;
+    }
+    if (value instanceof DesiredState d) {
+      for (ModelSpec s : d.models().values()) {
+        if (s.device() != Device.ANY) {
+          return 2;
+        }
+      }
+    }
+    return 1;
+  }
+
+  /** The manifest {@code value} is written with: its registration's name, with its format when that is not 1. */
+  static String manifestOf(Object value) {
+    String m = manifestOf(value.getClass());
+    int format = writtenFormat(value);
+    return format == 1 ? m : m + FORMAT_SEPARATOR + format;
+  }
+
+  /** The format of the message a serializer is reading now (1 when none is set). */
+  static int formatBeingRead(Kryo kryo) {
+    Object f = kryo.getContext().get(FORMAT_IN_CONTEXT);
+    return f instanceof Integer i ? i : 1;
   }
 
   /**
@@ -123,7 +168,7 @@ public final class KryoRegistrations {
       throw new IllegalArgumentException("unknown manifest '" + manifest + "'");
     }
     int format = formatOf(manifest);
-    if (format > NEWEST_FORMAT) {
+    if (format > newestFormat(name)) {
       throw new FutureFormatException(name, format);
     }
     return c;
@@ -156,7 +201,7 @@ public final class KryoRegistrations {
     final int format;
 
     FutureFormatException(String type, int format) {
-      super(type + " in format " + format + ", but this release reads formats 1.." + NEWEST_FORMAT + " of "
+      super(type + " in format " + format + ", but this release reads formats 1.." + newestFormat(type) + " of "
           + type + ": the sender runs a newer release; upgrade this process, or have the newer release "
           + "write the older format until the upgrade is done");
       this.type = type;

@@ -91,7 +91,7 @@ public final class KryoSerializer extends SerializerWithStringManifest implement
 
   @Override
   public String manifest(Object o) {
-    return KryoRegistrations.manifestOf(o.getClass());
+    return KryoRegistrations.manifestOf(o);
   }
 
   @Override
@@ -117,10 +117,12 @@ public final class KryoSerializer extends SerializerWithStringManifest implement
     Class<?> type = classFor(manifest);
     Kryo kryo = kryos.obtain();
     try {
+      kryo.getContext().put(KryoRegistrations.FORMAT_IN_CONTEXT, KryoRegistrations.formatOf(manifest));
       return kryo.readObject(new Input(bytes), type);
     } catch (RuntimeException e) {
       throw notSerializable(manifest, e);
     } finally {
+      kryo.getContext().remove(KryoRegistrations.FORMAT_IN_CONTEXT);
       kryos.free(kryo);
     }
   }
@@ -146,11 +148,13 @@ public final class KryoSerializer extends SerializerWithStringManifest implement
     Kryo kryo = kryos.obtain();
     ByteBufferInput in = bufferInputs.obtain();
     try {
+      kryo.getContext().put(KryoRegistrations.FORMAT_IN_CONTEXT, KryoRegistrations.formatOf(manifest));
       in.setBuffer(buf);
       return kryo.readObject(in, type);
     } catch (RuntimeException e) {
       throw notSerializable(manifest, e);
     } finally {
+      kryo.getContext().remove(KryoRegistrations.FORMAT_IN_CONTEXT);
       in.setBuffer(EMPTY);
       bufferInputs.free(in);
       kryos.free(kryo);

@@ -49,6 +49,20 @@ class ModelConfigFileTest {
   }
 
   @Test
+  void device_gpuCpuOrAny_anyByDefault_anythingElseRefusedByName() throws Exception {
+    DesiredState s = read("devices.conf", """
+        models { a { device = gpu }, b { device = "CPU" }, c {} }
+        """);
+    assertEquals(Device.GPU, s.models().get("a").device());
+    assertEquals(Device.CPU, s.models().get("b").device());
+    assertEquals(Device.ANY, s.models().get("c").device());
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> read("bad-device.conf", "models { a { device = tpu } }"));
+    assertTrue(e.getMessage().contains("models.a.device must be \"gpu\", \"cpu\" or \"any\", was \"tpu\""),
+        e.getMessage());
+  }
+
+  @Test
   void json_sameShape_andDiscoveryOffByDefault() throws Exception {
     DesiredState s = read("models.json", """
         {"models": {"m": {"version-policy": {"latest": {"num_versions": 3}}, "labels": {"stable": "7"}}}}

@@ -133,7 +133,7 @@ class DeclaredLengthTest {
           Matcher m = REFUSAL.matcher(e.getMessage());
           if (m.find()) {
             refused.add(m.group(1).trim().replaceAll(" of shape .*", ""));
-            refusalsPerManifest.merge(manifest, 1, Integer::sum);
+            refusalsPerManifest.merge(manifest.replaceAll("@[0-9]+$", ""), 1, Integer::sum); // any format
             assertTrue(Long.parseLong(m.group(3)) > Long.parseLong(m.group(4)), e.getMessage());
           }
         }

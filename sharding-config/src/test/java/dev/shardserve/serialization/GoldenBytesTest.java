@@ -151,6 +151,33 @@ class GoldenBytesTest {
   }
 
   @Test
+  void aModelsDevice_isWrittenInFormat2_onlyWhenItIsNotAny_andReadBack() throws Exception {
+    for (Map.Entry<String, Object> e : expected.entrySet()) {
+      String manifest = e.getKey().substring(0, e.getKey().indexOf("--"));
+      assertEquals(manifest, serializer.manifest(e.getValue()), e.getKey());
+      byte[] bytes = serializer.toBinary(e.getValue());
+      assertEquals(e.getValue(), serializer.fromBinary(bytes, manifest), e.getKey());
+    }
+    Object gpu = expected.get("ModelSpec@2--gpu");
+    assertEquals("ModelSpec@2", serializer.manifest(gpu));
+    assertEquals("ModelSpec", serializer.manifest(((dev.shardserve.desired.ModelSpec) gpu)
+        .withDevice(dev.shardserve.desired.Device.ANY)));
+    // a format-2 layout read as format 1 (what the previous release would try) is refused or differs
+    byte[] two = serializer.toBinary(gpu);
+    Object misread;
+    try {
+      misread = serializer.fromBinary(two, "ModelSpec");
+    } catch (NotSerializableException refused) {
+      misread = null;
+    }
+    assertTrue(!gpu.equals(misread));
+    NotSerializableException e = assertThrows(NotSerializableException.class,
+        () -> serializer.fromBinary(two, "ModelSpec@3"));
+    assertTrue(e.getMessage().contains("ModelSpec in format 3") && e.getMessage().contains("formats 1..2"),
+        e.getMessage());
+  }
+
+  @Test
   void aFutureFormat_isRefusedWithItsNumber_neverDecoded() throws Exception {
     byte[] bytes = Files.readAllBytes(goldenRoot().resolve(PREVIOUS_RELEASE).resolve("Failure--internal.bin"));
     NotSerializableException e = assertThrows(NotSerializableException.class,

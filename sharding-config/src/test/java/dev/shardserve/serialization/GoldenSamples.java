@@ -41,8 +41,11 @@ import java.util.TreeSet;
  * compares the decoded value with the entry.
  *
  * <p>These values are a record of what was written: never change an entry that has files, only
- * add entries (a new type, a new case) together with their new files. The code uses only
- * constructors that release {@code 1970aee} has, so that its jar compiles it.
+ * add entries (a new type, a new case) together with their new files. The entries up to issue 12
+ * use only constructors that release {@code 1970aee} has (its jar compiled this class to write its
+ * folder); later entries use later code, and a folder is written only by its own release. Entries
+ * whose manifest names a format ({@code ModelSpec@2}) have files only in the folders of releases
+ * that write that format.
  */
 final class GoldenSamples {
   /** Every actor ref in the samples: a remote ref of another system, the same in every release. */
@@ -115,6 +118,13 @@ final class GoldenSamples {
     s.put("DesiredState--initial", new DesiredState(true, new TreeMap<>()));
     s.put("ModelSpec--default", ModelSpec.DEFAULT);
     s.put("ModelSpec--custom", custom);
+    // issue 18: format 2 of ModelSpec and DesiredState, a model's device
+    s.put("ModelSpec@2--gpu", custom.withDevice(dev.shardserve.desired.Device.GPU));
+    s.put("ModelSpec@2--cpu", ModelSpec.DEFAULT.withDevice(dev.shardserve.desired.Device.CPU));
+    s.put("DesiredState@2--devices", new DesiredState(false, new TreeMap<>(Map.of(
+        "any", ModelSpec.DEFAULT,
+        "cpu", stateful.withDevice(dev.shardserve.desired.Device.CPU),
+        "gpu", custom.withDevice(dev.shardserve.desired.Device.GPU)))));
     return s;
   }
 

@@ -23,6 +23,7 @@ import dev.shardserve.protocol.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +32,12 @@ import org.slf4j.LoggerFactory;
  * The queue of one replica incarnation on the data plane: requests wait in its {@link Batcher};
  * a runtime thread of the node's {@link RuntimePool} takes a batch, writes the rows straight into
  * TensorFlow's input tensors, runs it and answers each request itself (its {@code reply} runs on
- * that thread: the gateway encodes the answer there). State is guarded by the pool's lock.
+ * that thread: the gateway encodes the answer there). A simulated accelerator's batch is handed
+ * to its device instead ({@link LoadedModel#start}): the thread is free at once, and the answers
+ * go out on a runtime thread when the device ends the batch. The batcher's {@code max-batch-size}
+ * is the smaller of the model's and its version's own ({@link LoadedModel#maxBatchSize}), and at
+ * most {@link LoadedModel#maxBatchesInFlight} batches run at once. State is guarded by the pool's
+ * lock.
  *
  * <p>Invariants: every request {@link #offer accepted} is answered exactly once, on every path
  * (its batch ran, failed, threw an {@code Error}, it expired, or the queue was aborted), and its
@@ -55,6 +61,10 @@ public final class InferenceQueue extends RuntimePool.Queue {
   private final Batcher<Pending> batcher;
   /** The batching settings, readable without the lock (the request path decides batchability). */
   private volatile BatchingSpec spec;
+  /** The version whose limits apply (the one last offered), or null; guarded by the pool's lock. */
+  private LoadedModel limitsOf;
+  private int versionMaxBatchSize = Integer.MAX_VALUE;
+  private int versionMaxInFlight = Integer.MAX_VALUE;
   private int running;
   private boolean closed;
   private String closedReason;
@@ -84,7 +94,7 @@ public final class InferenceQueue extends RuntimePool.Queue {
     pool.lock().lock();
     try {
       spec = newSpec;
-      batcher.spec(newSpec);
+      batcher.spec(capped(newSpec, versionMaxBatchSize));
       pool.ready(this);
     } finally {
       pool.lock().unlock();
@@ -104,6 +114,9 @@ public final class InferenceQueue extends RuntimePool.Queue {
       if (closed) {
         return new Failure(ErrorCode.UNAVAILABLE, closedReason);
       }
+      if (p.model() != limitsOf) {
+        limits(p.model());
+      }
       refused = batcher.offer(p, key, inputs, rows, p.call().deadlineNanos());
       queued = batcher.queuedRequests();
       if (refused == null) {
@@ -121,8 +134,37 @@ public final class InferenceQueue extends RuntimePool.Queue {
           + " requests queued, its max-queued-requests");
     }
     metrics.refused(RefusalReason.TOO_LARGE);
+    int max = Math.min(spec.maxBatchSize(), p.model().maxBatchSize());
     return new Failure(ErrorCode.INVALID_INPUT, "the request has " + rows + " rows, more than " + model
-        + "'s max-batch-size of " + spec.maxBatchSize() + ", and split-large-requests is off");
+        + "'s max-batch-size of " + max + ", and split-large-requests is off");
+  }
+
+  /** The limits of the version requests go to now (lock held): its batch size and batches in flight. */
+  private void limits(LoadedModel m) {
+    limitsOf = m;
+    versionMaxInFlight = Math.max(1, m.maxBatchesInFlight());
+    if (m.maxBatchSize() != versionMaxBatchSize) {
+      versionMaxBatchSize = m.maxBatchSize();
+      batcher.spec(capped(spec, versionMaxBatchSize));
+    }
+  }
+
+  /** {@code s} with at most {@code max} rows per batch (allowed batch sizes above it dropped, {@code max} added). */
+  static BatchingSpec capped(BatchingSpec s, int max) {
+    if (s.maxBatchSize() <= max) {
+      return s;
+    }
+    List<Integer> allowed = new ArrayList<>();
+    for (int size : s.allowedBatchSizes()) {
+      if (size < max) {
+        allowed.add(size);
+      }
+    }
+    if (!s.allowedBatchSizes().isEmpty()) {
+      allowed.add(max);
+    }
+    return new BatchingSpec(s.enabled(), max, s.maxQueueDelayMicros(), s.maxQueuedRequests(), allowed,
+        s.parallelBatches(), s.splitLargeRequests());
   }
 
   /** Requests waiting or running. */
@@ -205,7 +247,7 @@ public final class InferenceQueue extends RuntimePool.Queue {
 
   private int parallel() {
     int p = spec.parallelBatches();
-    return p > 0 ? p : pool.threads();
+    return Math.min(p > 0 ? p : pool.threads(), versionMaxInFlight);
   }
 
   @Override
@@ -218,7 +260,7 @@ public final class InferenceQueue extends RuntimePool.Queue {
     if (batch == null && expired.isEmpty()) {
       return null;
     }
-    BatchingSpec taken = spec;
+    BatchingSpec taken = batcher.spec();
     return () -> execute(expired, batch, taken);
   }
 
@@ -229,108 +271,162 @@ public final class InferenceQueue extends RuntimePool.Queue {
       metrics.refused(RefusalReason.DEADLINE);
       deliver(f.handle(), new Failure(ErrorCode.DEADLINE_EXCEEDED, "deadline exceeded while queued for " + model));
     }
-    Object[] results = batch == null ? null : new Object[batch.parts().size()];
-    long computeNanos = 0;
-    Settled settled = null;
-    try {
-      if (batch != null) {
-        long start = ticker.nanos();
-        for (Part<Pending> p : batch.parts()) {
-          metrics.queueWaited(Math.max(0, start - p.enqueuedNanos()));
-        }
-        run(batch, taken, results);
-        computeNanos = ticker.nanos() - start;
-        metrics.batchRan(Math.max(1, batch.rows()), batch.alone() ? 0 : Math.max(0, batch.paddedRows() - batch.rows()),
-            computeNanos);
+    if (batch == null) {
+      Runnable idle = settle(null, null, 0).idle();
+      if (idle != null) {
+        idle.run(); // the drain completes after its last answers
       }
-    } catch (Throwable t) {
-      // An Error (or a bug) must not leave a request unanswered or a version referenced forever.
+      return;
+    }
+    new Run(batch, taken).start();
+  }
+
+  /**
+   * One batch from its start to its answers. TensorFlow runs it on this thread; a simulated device
+   * ends it later, on another runtime thread. {@link #finish} runs exactly once, whatever happens
+   * (a result for every part, an exception, an {@code Error}), and answers every request of it.
+   */
+  private final class Run {
+    final Batch<Pending> batch;
+    final BatchingSpec taken;
+    /** Each part's {@link Outputs} or {@link Failure}; written before {@link #finish} reads them. */
+    final Object[] results;
+    final AtomicBoolean finished = new AtomicBoolean();
+    long startNanos;
+    LoadedModel loaded;
+    boolean crashed;
+
+    Run(Batch<Pending> batch, BatchingSpec taken) {
+      this.batch = batch;
+      this.taken = taken;
+      this.results = new Object[batch.parts().size()];
+    }
+
+    void start() {
+      try {
+        startNanos = ticker.nanos();
+        for (Part<Pending> p : batch.parts()) {
+          metrics.queueWaited(Math.max(0, startNanos - p.enqueuedNanos()));
+        }
+        Pending first = batch.parts().get(0).handle();
+        LoadedModel m = first.model();
+        if (!m.acquire()) { // cannot happen while its requests hold references; never run a freed session
+          for (int i = 0; i < results.length; i++) {
+            results[i] = new Failure(ErrorCode.UNAVAILABLE, model + " version " + m.version() + " was unloaded");
+          }
+          finish();
+          return;
+        }
+        loaded = m;
+        if (first.call() instanceof InferCall.Examples e) {
+          try {
+            results[0] = Outputs.of(loaded.runExamples(e.signatureName(), e.method(), e.examples(), e.context()));
+          } catch (InferenceException ex) {
+            results[0] = new Failure(ex.code(), ex.getMessage());
+          }
+          finish();
+          return;
+        }
+        runIsolated(first.signature(), 0, results.length, this::finish);
+      } catch (Throwable t) {
+        crash(t);
+      }
+    }
+
+    /**
+     * Runs parts {@code [from, to)} together, then {@code then}; when the model refuses them and
+     * there is more than one, runs each half on its own, so that only the requests that make it
+     * fail get an error.
+     */
+    void runIsolated(PreparedSignature sig, int from, int to, Runnable then) {
+      List<Part<Pending>> parts = batch.parts();
+      List<Part<Pending>> sub = parts.subList(from, to);
+      int rows = 0;
+      for (Part<Pending> p : sub) {
+        rows += p.rows();
+      }
+      boolean alone = batch.alone();
+      int padded = alone ? -1 : taken.paddedSize(rows);
+      loaded.start(sig, sub, padded, alone, (out, failure) -> {
+        try {
+          if (failure != null) {
+            if (to - from > 1) {
+              int mid = (from + to) >>> 1;
+              runIsolated(sig, from, mid, () -> runIsolated(sig, mid, to, then));
+              return;
+            }
+            results[from] = new Failure(failure.code(), failure.getMessage());
+          } else {
+            Outputs all = Outputs.ofSorted(sig.outputNames(), out);
+            if (alone) {
+              results[from] = all;
+            } else {
+              String bad = Batcher.notOneRowPerInputRow(all, padded);
+              int at = 0;
+              for (int i = from; i < to; i++) {
+                Part<Pending> p = parts.get(i);
+                results[i] = bad != null ? new Failure(ErrorCode.INVALID_INPUT, bad) : all.rows(at, at + p.rows());
+                at += p.rows();
+              }
+            }
+          }
+          then.run();
+        } catch (Throwable t) {
+          crash(t);
+        }
+      });
+    }
+
+    /** An Error (or a bug) must not leave a request unanswered or a version referenced forever. */
+    void crash(Throwable t) {
+      if (finished.get()) {
+        log.error("a batch of {} failed unexpectedly after it was answered", model, t);
+        return;
+      }
       log.error("a batch of {} failed unexpectedly", model, t);
+      crashed = true;
       String message = "internal error running " + model + ": " + t;
       for (int i = 0; i < results.length; i++) {
         if (results[i] == null) {
           results[i] = new Failure(ErrorCode.INTERNAL, message);
         }
       }
-    } finally {
-      settled = settle(batch, results, computeNanos);
+      finish();
     }
-    try {
-      for (Outcome<Pending> o : settled.outcomes()) {
-        if (o instanceof Done<Pending> d) {
-          deliver(d.handle(), new InferResult(d.handle().model().version(), d.outputs()));
-        } else {
-          Failed<Pending> f = (Failed<Pending>) o;
-          deliver(f.handle(), new Failure(f.code(), f.reason()));
-        }
-      }
-    } finally {
-      if (settled.idle() != null) {
-        settled.idle().run(); // the drain completes after its last answers
-      }
-    }
-  }
 
-  /** Runs the batch, leaving in {@code results[i]} the part's {@link Outputs} or its {@link Failure}. */
-  private void run(Batch<Pending> batch, BatchingSpec taken, Object[] results) {
-    Pending first = batch.parts().get(0).handle();
-    LoadedModel loaded = first.model();
-    if (!loaded.acquire()) { // cannot happen while its requests hold references; never run a freed session
-      for (int i = 0; i < results.length; i++) {
-        results[i] = new Failure(ErrorCode.UNAVAILABLE, model + " version " + loaded.version() + " was unloaded");
-      }
-      return;
-    }
-    try {
-      if (first.call() instanceof InferCall.Examples e) {
-        try {
-          results[0] = Outputs.of(loaded.runExamples(e.signatureName(), e.method(), e.examples(), e.context()));
-        } catch (InferenceException ex) {
-          results[0] = new Failure(ex.code(), ex.getMessage());
-        }
+    /** Records the batch, gives the version back, answers every request; once. */
+    void finish() {
+      if (!finished.compareAndSet(false, true)) {
         return;
       }
-      runIsolated(first.signature(), batch.parts(), 0, batch.parts().size(), batch.alone(), taken, loaded, results);
-    } finally {
-      loaded.release();
-    }
-  }
-
-  /**
-   * Runs parts {@code [from, to)} together; when TensorFlow refuses them and there is more than
-   * one, runs each half on its own, so that only the requests that make it fail get an error.
-   */
-  private void runIsolated(PreparedSignature sig, List<Part<Pending>> parts, int from, int to, boolean alone,
-      BatchingSpec taken, LoadedModel loaded, Object[] results) {
-    List<Part<Pending>> sub = parts.subList(from, to);
-    int rows = 0;
-    for (Part<Pending> p : sub) {
-      rows += p.rows();
-    }
-    int padded = alone ? -1 : taken.paddedSize(rows);
-    Outputs all;
-    try {
-      all = Outputs.ofSorted(sig.outputNames(), loaded.run(sig, sub, padded, alone));
-    } catch (InferenceException e) {
-      if (to - from > 1) {
-        int mid = (from + to) >>> 1;
-        runIsolated(sig, parts, from, mid, alone, taken, loaded, results);
-        runIsolated(sig, parts, mid, to, alone, taken, loaded, results);
-      } else {
-        results[from] = new Failure(e.code(), e.getMessage());
+      long computeNanos = 0;
+      Settled settled = null;
+      try {
+        if (loaded != null) {
+          computeNanos = ticker.nanos() - startNanos;
+          loaded.release();
+          if (!crashed) {
+            metrics.batchRan(Math.max(1, batch.rows()),
+                batch.alone() ? 0 : Math.max(0, batch.paddedRows() - batch.rows()), computeNanos);
+          }
+        }
+      } finally {
+        settled = settle(batch, results, computeNanos);
       }
-      return;
-    }
-    if (alone) {
-      results[from] = all;
-      return;
-    }
-    String bad = Batcher.notOneRowPerInputRow(all, padded);
-    int at = 0;
-    for (int i = from; i < to; i++) {
-      Part<Pending> p = parts.get(i);
-      results[i] = bad != null ? new Failure(ErrorCode.INVALID_INPUT, bad) : all.rows(at, at + p.rows());
-      at += p.rows();
+      try {
+        for (Outcome<Pending> o : settled.outcomes()) {
+          if (o instanceof Done<Pending> d) {
+            deliver(d.handle(), new InferResult(d.handle().model().version(), d.outputs()));
+          } else {
+            Failed<Pending> f = (Failed<Pending>) o;
+            deliver(f.handle(), new Failure(f.code(), f.reason()));
+          }
+        }
+      } finally {
+        if (settled.idle() != null) {
+          settled.idle().run(); // the drain completes after its last answers
+        }
+      }
     }
   }
 

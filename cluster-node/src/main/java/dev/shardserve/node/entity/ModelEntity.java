@@ -34,6 +34,7 @@ import dev.shardserve.node.runtime.InferenceException;
 import dev.shardserve.node.runtime.LoadedModel;
 import dev.shardserve.node.runtime.RuntimePool;
 import dev.shardserve.node.runtime.SavedModelLoader;
+import dev.shardserve.node.runtime.SessionSettings;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelProtocol.Command;
 import dev.shardserve.protocol.ModelProtocol.Failure;
@@ -338,6 +339,8 @@ public final class ModelEntity {
     long version = slot.version;
     String fingerprint = seen.fingerprint();
     boolean stateful = versions.spec().stateful();
+    // the model's device (gpu|cpu|any): a cpu model's session sees no GPU, a gpu one fails to load without one
+    SessionSettings session = settings.session().forDevice(versions.spec().device());
     ctx.getLog().info("loading {} version {} from {}", model, version, seen.dir());
     lifecycle.versionLoading(model, version);
     loadStartedNanos = ticker.nanos();
@@ -345,7 +348,7 @@ public final class ModelEntity {
     akka.actor.Cancellable reports = ctx.getSystem().scheduler().scheduleAtFixedRate(LoadProgress.EVERY,
         LoadProgress.EVERY, () -> progress.report(), ctx.getSystem().executionContext());
     pendingLoad = CompletableFuture.supplyAsync(() -> {
-      LoadedModel loaded = SavedModelLoader.load(seen.dir(), version, settings.session());
+      LoadedModel loaded = SavedModelLoader.load(seen.dir(), version, session);
       try {
         Warmup.run(loaded, seen.dir(), settings.syntheticWarmupRuns(), stateful, progress);
         return loaded;

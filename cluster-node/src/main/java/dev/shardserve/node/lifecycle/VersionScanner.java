@@ -1,5 +1,6 @@
 package dev.shardserve.node.lifecycle;
 
+import dev.shardserve.node.runtime.SavedModelLoader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;
@@ -20,7 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Watches one model's base folder for version folders ({@code <base>/<number>/saved_model.pb}).
+ * Watches one model's base folder for version folders ({@code <base>/<number>/saved_model.pb}, or
+ * {@code simulated.json} for a simulated model).
  * A version is reported only once it is <em>stable</em>: its contents (every file's path, size
  * and modification time) are the same in two consecutive scans, so a folder that is still being
  * copied is never loaded half-written. The fingerprint also tells when a version's files changed
@@ -104,7 +106,7 @@ public final class VersionScanner {
           }
           continue;
         }
-        if (Files.isDirectory(p) && Files.exists(p.resolve("saved_model.pb"))) {
+        if (Files.isDirectory(p) && SavedModelLoader.holdsModel(p)) {
           now.put(v, new Seen(p, fingerprint(p)));
         } else if (Files.isDirectory(p) && !Files.isReadable(p)) {
           now.put(v, new Seen(p, "unreadable"));

@@ -1,6 +1,5 @@
 package dev.shardserve.node.runtime;
 
-import dev.shardserve.protocol.DType;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.Feature;
 import dev.shardserve.protocol.ModelProtocol.ExampleMethod;
@@ -8,50 +7,55 @@ import dev.shardserve.protocol.ModelProtocol.SignatureInfo;
 import dev.shardserve.protocol.Outputs;
 import dev.shardserve.protocol.Tensor;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
-import org.tensorflow.Session;
-import org.tensorflow.exceptions.TFInvalidArgumentException;
-import org.tensorflow.exceptions.TensorFlowException;
 
 /**
- * One loaded version of a SavedModel: its session, its {@link PreparedSignature}s, and runs on
- * them. Thread-safe: TensorFlow sessions accept concurrent runs. Holds native memory, released
- * when the owner has {@link #close closed} it <em>and</em> the last run that {@link #acquire
- * acquired} it has {@link #release released} it: a version retired while batches are in flight
- * is closed after they finish, never under them. Loaded by {@link SavedModelLoader}.
+ * One loaded version of a model: its {@link PreparedSignature}s and runs on them, computed by its
+ * backend: a TensorFlow session, or a simulated accelerator ({@code simulated.json}, see
+ * {@link SimulatedBackend}). Thread-safe. Holds native memory (or a device), released when the
+ * owner has {@link #close closed} it <em>and</em> the last run that {@link #acquire acquired} it
+ * has {@link #release released} it: a version retired while batches are in flight is closed after
+ * they finish, never under them. Loaded by {@link SavedModelLoader}.
  */
 public final class LoadedModel implements AutoCloseable {
   /** Key under which a request names the signature's only input ({@code "instances": [1, 2]}). */
   public static final String SOLE_INPUT = PreparedSignature.SOLE_INPUT;
 
   private final long version;
-  private final SavedModelBundle bundle;
+  private final ModelBackend backend;
   private final Map<String, SignatureInfo> signatures;
   private final Map<String, PreparedSignature> prepared;
-  private final Path scratchCopy;
-  /** The owner's reference plus one per run in flight; native memory is freed when it reaches 0. */
+  /** The owner's reference plus one per run in flight; the backend is freed when it reaches 0. */
   private final AtomicInteger references = new AtomicInteger(1);
   private final AtomicBoolean ownerClosed = new AtomicBoolean();
   private final CompletableFuture<Long> freed = new CompletableFuture<>();
 
+  /** A TensorFlow version: its signatures prepared against the bundle's graph. */
   LoadedModel(long version, SavedModelBundle bundle, Map<String, SignatureInfo> signatures, Path scratchCopy) {
+    this(version, new TensorFlowBackend(bundle, scratchCopy), signatures, preparedOn(bundle, signatures));
+  }
+
+  LoadedModel(long version, ModelBackend backend, Map<String, SignatureInfo> signatures,
+      Map<String, PreparedSignature> prepared) {
     this.version = version;
-    this.bundle = bundle;
+    this.backend = backend;
     this.signatures = signatures;
-    this.scratchCopy = scratchCopy;
+    this.prepared = Map.copyOf(prepared);
+  }
+
+  private static Map<String, PreparedSignature> preparedOn(SavedModelBundle bundle,
+      Map<String, SignatureInfo> signatures) {
     Map<String, PreparedSignature> p = new HashMap<>();
     for (Map.Entry<String, SignatureInfo> e : signatures.entrySet()) {
       p.put(e.getKey(), new PreparedSignature(e.getKey(), e.getValue(), bundle.graph()));
     }
-    this.prepared = Map.copyOf(p);
+    return p;
   }
 
   /** Loads {@code dir}: see {@link SavedModelLoader#load}. */
@@ -61,6 +65,27 @@ public final class LoadedModel implements AutoCloseable {
 
   public long version() {
     return version;
+  }
+
+  /** What computes this version: {@code tensorflow} or {@code simulated}. */
+  public String runtime() {
+    return backend.kind();
+  }
+
+  /**
+   * The most rows one batch of this version may have: the smaller of this and the model's
+   * {@code max-batch-size} applies ({@link Integer#MAX_VALUE}: no limit of its own).
+   */
+  public int maxBatchSize() {
+    return backend.maxBatchSize();
+  }
+
+  /**
+   * The most batches of this version worth running at once: a simulated device's
+   * {@code concurrency}; {@link Integer#MAX_VALUE} for TensorFlow (the runtime threads limit it).
+   */
+  public int maxBatchesInFlight() {
+    return backend.maxBatchesInFlight();
   }
 
   public Map<String, SignatureInfo> signatures() {
@@ -90,7 +115,7 @@ public final class LoadedModel implements AutoCloseable {
   /**
    * Checks and runs signature {@code key} on {@code inputs} (keyed by alias, or
    * {@link #SOLE_INPUT}) as one request, returning the outputs by alias. For warm-up and tools;
-   * requests go through the batcher and {@link #run(PreparedSignature, List, int, boolean)}.
+   * requests go through the batcher and {@link #start}.
    */
   public Map<String, Tensor> run(String key, Map<String, Tensor> inputs) {
     PreparedSignature sig = prepared(key);
@@ -112,42 +137,27 @@ public final class LoadedModel implements AutoCloseable {
   }
 
   /**
-   * Runs a batch: {@code alone} feeds the one part's whole inputs as they are; otherwise the rows
-   * of every part are written straight into one TensorFlow tensor per input, in order, and the
-   * last row is repeated up to {@code paddedRows}. Returns the outputs in the signature's output
-   * order ({@link PreparedSignature#outputNames}), each read from TensorFlow in one bulk copy.
-   * Throws {@link InferenceException}: INVALID_INPUT when TensorFlow refused the inputs.
+   * Runs a batch on the calling thread, waiting for its end: {@code alone} feeds the one part's
+   * whole inputs as they are; otherwise the rows of every part are written into one tensor per
+   * input, in order, and the last row is repeated up to {@code paddedRows}. Returns the outputs in
+   * the signature's output order ({@link PreparedSignature#outputNames}). Throws
+   * {@link InferenceException}: INVALID_INPUT when the model refused the inputs. Requests use
+   * {@link #start}, which never waits for a simulated device.
    */
   public Tensor[] run(PreparedSignature sig, List<? extends RowSource> parts, int paddedRows, boolean alone) {
-    int n = sig.inputCount();
-    List<org.tensorflow.Tensor> feeds = new ArrayList<>(n);
-    try {
-      Session.Runner runner = bundle.session().runner();
-      for (int i = 0; i < n; i++) {
-        org.tensorflow.Tensor t = alone ? TensorBridge.toTf(parts.get(0).inputs().get(sig.input(i)))
-            : TensorBridge.rowsToTf(sig.input(i), parts, paddedRows);
-        feeds.add(t);
-        runner.feed(sig.feed(i), t);
-      }
-      for (int i = 0; i < sig.outputCount(); i++) {
-        runner.fetch(sig.fetch(i));
-      }
-      try (Result result = runner.run()) {
-        Tensor[] out = new Tensor[sig.outputCount()];
-        for (int i = 0; i < out.length; i++) {
-          out[i] = TensorBridge.fromTf(result.get(i));
-        }
-        return out;
-      }
-    } catch (TFInvalidArgumentException e) {
-      throw new InferenceException(ErrorCode.INVALID_INPUT, firstLine(e.getMessage()), e);
-    } catch (TensorFlowException | IllegalArgumentException | IllegalStateException e) {
-      throw new InferenceException(ErrorCode.INTERNAL, firstLine(e.getMessage()), e);
-    } finally {
-      for (org.tensorflow.Tensor t : feeds) {
-        t.close();
-      }
-    }
+    return backend.run(sig, parts, paddedRows, alone);
+  }
+
+  /**
+   * Runs a batch as {@link #run(PreparedSignature, List, int, boolean)} does, and hands the end to
+   * {@code done} exactly once: TensorFlow computes on the calling thread and calls it before this
+   * returns; a simulated accelerator returns at once and calls it on a runtime thread when the
+   * device has finished (no thread waits meanwhile). The caller holds a reference
+   * ({@link #acquire}) until {@code done} has run.
+   */
+  public void start(PreparedSignature sig, List<? extends RowSource> parts, int paddedRows, boolean alone,
+      BatchCompletion done) {
+    backend.start(sig, parts, paddedRows, alone, done);
   }
 
   /** Bytes the serialized examples of a classify or regress request take, about: each with the context merged in. */
@@ -187,6 +197,10 @@ public final class LoadedModel implements AutoCloseable {
   public Map<String, Tensor> runExamples(String key, ExampleMethod method, List<Map<String, Feature>> examples,
       Map<String, Feature> context) {
     PreparedSignature sig = prepared(key);
+    if (!(backend instanceof TensorFlowBackend)) {
+      throw new InferenceException(ErrorCode.INVALID_INPUT, "a " + backend.kind() + " model serves predict only, not "
+          + method);
+    }
     if (!sig.methodName().equals(method.signatureMethod())) {
       String api = method == ExampleMethod.CLASSIFY ? "classification" : "regression";
       throw new InferenceException(ErrorCode.INVALID_INPUT, "Expected " + api + " signature method_name to be "
@@ -204,14 +218,6 @@ public final class LoadedModel implements AutoCloseable {
     Map<String, Tensor> feed = Map.of(sig.input(0), strings);
     Tensor[] out = run(sig, List.of(new Whole(feed)), -1, true);
     return Outputs.ofSorted(sig.outputNames(), out).toMap();
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "TensorFlow error";
-    }
-    int nl = s.indexOf('\n');
-    return (nl < 0 ? s : s.substring(0, nl)).trim();
   }
 
   /** Takes a reference for one run; false once the model is closed and freed. */
@@ -258,10 +264,10 @@ public final class LoadedModel implements AutoCloseable {
   }
 
   private void free() {
-    bundle.close();
-    freed.complete(version);
-    if (scratchCopy != null) {
-      SavedModelLoader.deleteRecursively(scratchCopy);
+    try {
+      backend.free();
+    } finally {
+      freed.complete(version);
     }
   }
 

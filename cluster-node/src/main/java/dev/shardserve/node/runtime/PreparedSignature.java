@@ -42,7 +42,20 @@ public final class PreparedSignature {
   private final boolean batchable;
   private final Map<String, DType> inputTypes;
 
+  /** A signature of a TensorFlow graph: feeds, fetches and placeholder shapes come from {@code graph}. */
   PreparedSignature(String key, SignatureInfo info, Graph graph) {
+    this(key, info, graph, false);
+  }
+
+  /**
+   * A signature without a graph (a simulated model): the shapes it declares are enforced as a
+   * placeholder's would be; there is nothing to feed or fetch.
+   */
+  static PreparedSignature declared(String key, SignatureInfo info) {
+    return new PreparedSignature(key, info, null, true);
+  }
+
+  private PreparedSignature(String key, SignatureInfo info, Graph graph, boolean declaredShapes) {
     this.key = key;
     this.info = info;
     TreeMap<String, TensorInfo> in = new TreeMap<>(info.inputs());
@@ -56,12 +69,14 @@ public final class PreparedSignature {
     Map<String, DType> types = new LinkedHashMap<>();
     for (int i = 0; i < inputs.length; i++) {
       TensorInfo t = inputInfos[i];
-      feeds[i] = resolve(graph, t.name());
+      feeds[i] = graph == null ? null : resolve(graph, t.name());
       dtypes[i] = DType.fromTfName(t.dtype());
       if (dtypes[i] != null) {
         types.put(inputs[i], dtypes[i]);
       }
-      if (feeds[i] != null && feeds[i].op().type().equals("Placeholder")) {
+      if (declaredShapes) {
+        shapes[i] = t.unknownRank() ? null : Shape.of(t.shape());
+      } else if (feeds[i] != null && feeds[i].op().type().equals("Placeholder")) {
         Shape s = feeds[i].shape();
         shapes[i] = s.isUnknown() ? null : s;
       }
@@ -69,7 +84,7 @@ public final class PreparedSignature {
     this.inputTypes = Collections.unmodifiableMap(types);
     this.fetches = new Output<?>[outputs.length];
     for (int i = 0; i < outputs.length; i++) {
-      fetches[i] = resolve(graph, out.get(outputs[i]).name());
+      fetches[i] = graph == null ? null : resolve(graph, out.get(outputs[i]).name());
     }
     this.batchable = hasBatchDimension();
   }
@@ -145,6 +160,11 @@ public final class PreparedSignature {
           + "' names tensor '" + inputInfos[i].name() + "', which is not in the graph");
     }
     return feeds[i];
+  }
+
+  /** Input aliases in ascending order. */
+  String[] inputNames() {
+    return inputs;
   }
 
   DType dtype(int i) {

@@ -1,6 +1,8 @@
 package dev.shardserve.node.runtime;
 
+import dev.shardserve.desired.Device;
 import dev.shardserve.protocol.ErrorCode;
+import dev.shardserve.protocol.ModelProtocol;
 import dev.shardserve.protocol.ModelProtocol.SignatureInfo;
 import dev.shardserve.protocol.ModelProtocol.TensorInfo;
 import java.io.IOException;
@@ -18,7 +20,12 @@ import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorShapeProto;
 
 /**
- * Loads one version folder of a SavedModel (tag {@code serve}) into a {@link LoadedModel}:
+ * Loads one version folder into a {@link LoadedModel}: a folder with {@code simulated.json} and no
+ * {@code saved_model.pb} is a simulated model ({@link SimulatedSpec}, served by the node's
+ * simulated accelerators); any other is a SavedModel (tag {@code serve}). A model whose
+ * {@code device} is {@code gpu} refuses to load on a node without a GPU.
+ *
+ * <p>A SavedModel is loaded so:
  * reads {@code saved_model.pb} once, takes the signatures from its raw {@code SignatureDef}s
  * (an input of unknown rank keeps that fact), and opens a session with the node's settings.
  *
@@ -29,13 +36,26 @@ import org.tensorflow.proto.TensorShapeProto;
  */
 public final class SavedModelLoader {
   public static final String SERVE_TAG = "serve";
+  static final String SAVED_MODEL = "saved_model.pb";
 
   private SavedModelLoader() {}
 
+  /** True when {@code dir} holds a model this loader can load: {@code saved_model.pb} or {@code simulated.json}. */
+  public static boolean holdsModel(Path dir) {
+    return Files.isRegularFile(dir.resolve(SAVED_MODEL)) || Files.isRegularFile(dir.resolve(SimulatedSpec.FILE));
+  }
+
   /** Loads {@code dir} (a version folder); throws {@link InferenceException} with the reason. */
   public static LoadedModel load(Path dir, long version, SessionSettings session) {
-    if (!Files.isRegularFile(dir.resolve("saved_model.pb"))) {
-      throw new InferenceException(ErrorCode.MODEL_LOAD_FAILED, "no saved_model.pb in " + dir);
+    if (session.device() == Device.GPU && session.gpus() == 0) {
+      throw new InferenceException(ErrorCode.MODEL_LOAD_FAILED, "the model's device is gpu and this node has no "
+          + "GPU (it advertises none: see the README's GPU section); not loading " + dir);
+    }
+    if (!Files.isRegularFile(dir.resolve(SAVED_MODEL)) && Files.isRegularFile(dir.resolve(SimulatedSpec.FILE))) {
+      return loadSimulated(dir, version, session);
+    }
+    if (!Files.isRegularFile(dir.resolve(SAVED_MODEL))) {
+      throw new InferenceException(ErrorCode.MODEL_LOAD_FAILED, "no saved_model.pb (nor simulated.json) in " + dir);
     }
     SavedModel savedModel;
     try {
@@ -57,6 +77,18 @@ public final class SavedModelLoader {
     } catch (RuntimeException e) {
       throw loadFailure(dir, e);
     }
+  }
+
+  private static LoadedModel loadSimulated(Path dir, long version, SessionSettings session) {
+    SimulatedSpec spec = SimulatedSpec.read(dir.resolve(SimulatedSpec.FILE));
+    if (session.simulator() == null) {
+      throw new InferenceException(ErrorCode.MODEL_LOAD_FAILED, "cannot load the simulated model in " + dir
+          + ": this process runs no simulated accelerators (a worker node does)");
+    }
+    SignatureInfo info = spec.signature();
+    String key = ModelProtocol.DEFAULT_SIGNATURE;
+    return new LoadedModel(version, new SimulatedBackend(spec, session.simulator()), Map.of(key, info),
+        Map.of(key, PreparedSignature.declared(key, info)));
   }
 
   private static SavedModelBundle loadBundle(Path dir, SessionSettings session) {

@@ -26,6 +26,7 @@ import dev.shardserve.protocol.ModelProtocol.StatusReply;
 import dev.shardserve.protocol.ModelProtocol.VersionState;
 import dev.shardserve.protocol.ModelProtocol.VersionStatus;
 import dev.shardserve.protocol.VersionSelector;
+import dev.shardserve.sharding.GpuWorkers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +51,8 @@ import java.util.regex.Pattern;
  * GET    /admin/models                      models with spec and each replica's version states
  * GET    /admin/models/{m}
  * PUT    /admin/models/{m}                  set base_path, version_policy, labels, replicas, stateful,
- *                                           batching, request_timeout
+ *                                           batching, request_timeout, device (gpu|cpu|any; gpu is
+ *                                           refused, 400, while no node with role gpu is up)
  * POST   /admin/models/{m}/load             serve the model (optionally with the same fields)
  * POST   /admin/models/{m}/unload           stop serving it (its spec is kept)
  * PUT    /admin/models/{m}/labels/{label}   {"version": v}: the version must be AVAILABLE
@@ -67,7 +69,7 @@ public final class AdminApi {
   private static final Pattern LABEL = Pattern.compile("/admin/models/([^/]+)/labels/([^/]+)");
   private static final Pattern NODE_DRAIN = Pattern.compile("/admin/nodes/([^/]+)/drain");
   private static final Set<String> SPEC_FIELDS = Set.of("base_path", "version_policy", "labels", "replicas",
-      "stateful", "batching", "request_timeout", "request_timeout_ms");
+      "stateful", "batching", "request_timeout", "request_timeout_ms", "device");
   private static final long MAX_BODY = 1 << 20;
 
   /** The routes this class serves (the admin OpenAPI document must name exactly these). */
@@ -371,6 +373,13 @@ public final class AdminApi {
         case "request_timeout_ms":
           s = s.withRequestTimeoutMillis(SpecValues.timeoutMillis(v instanceof Number n ? n.longValue() + "ms" : v,
               "request_timeout_ms"));
+          break;
+        case "device":
+          s = s.withDevice(SpecValues.device(v, "device"));
+          String refused = GpuWorkers.refusal("this model", s, GpuWorkers.up(router.system()));
+          if (refused != null) {
+            throw new IllegalArgumentException(refused);
+          }
           break;
         default:
           throw new IllegalStateException(e.getKey());

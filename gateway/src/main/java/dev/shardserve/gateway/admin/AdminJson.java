@@ -130,6 +130,7 @@ final class AdminJson {
     g.writeBooleanField("split_large_requests", b.splitLargeRequests());
     g.writeEndObject();
     g.writeNumberField("request_timeout_ms", s.requestTimeoutMillis());
+    g.writeStringField("device", s.device().configName());
     if (m.replicas() != null) {
       g.writeArrayFieldStart("replica_status");
       for (int r = 0; r < m.replicas().size(); r++) {
