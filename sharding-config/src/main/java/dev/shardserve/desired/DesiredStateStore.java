@@ -47,6 +47,15 @@ public final class DesiredStateStore {
     return getLocal(timeout.plusSeconds(60)).thenApply(resp -> resp instanceof Replicator.GetSuccess);
   }
 
+  /**
+   * The state as this node's replica holds it now: after {@link #update} has answered, it holds
+   * that write (read your writes), whereas subscribers hear of it a moment later.
+   */
+  public CompletionStage<DesiredState> read() {
+    return getLocal(timeout).thenApply(resp -> resp instanceof Replicator.GetSuccess<LWWRegister<DesiredState>> ok
+        ? ok.dataValue().getValue() : DesiredState.INITIAL);
+  }
+
   /** The local replica's value (answered once a durable store has been loaded). */
   private CompletionStage<Replicator.GetResponse<LWWRegister<DesiredState>>> getLocal(Duration askTimeout) {
     return PlainFutures.of(AskPattern.ask(replicator,

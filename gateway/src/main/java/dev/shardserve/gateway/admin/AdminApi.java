@@ -186,7 +186,11 @@ public final class AdminApi {
   // ---- reads ----
 
   private CompletionStage<HttpResponse> list() {
-    DesiredState state = router.desired();
+    return store.read().thenCompose(this::list);
+  }
+
+  /** Reads from the store, not the routing snapshot: an answer after a write shows that write. */
+  private CompletionStage<HttpResponse> list(DesiredState state) {
     Set<String> names = new TreeSet<>(state.models().keySet());
     names.addAll(router.catalog().models());
     List<CompletableFuture<AdminJson.ModelView>> views = new ArrayList<>();
@@ -202,7 +206,8 @@ public final class AdminApi {
 
   private CompletionStage<HttpResponse> show(String model) {
     requireKnown(model);
-    return view(router.desired(), model).thenApply(v -> json(StatusCodes.OK, AdminJson.model(v, null)));
+    return store.read().thenCompose(state -> view(state, model))
+        .thenApply(v -> json(StatusCodes.OK, AdminJson.model(v, null)));
   }
 
   private CompletionStage<AdminJson.ModelView> view(DesiredState state, String model) {

@@ -130,6 +130,13 @@ public final class RequestPathWarmup {
     return done;
   }
 
+  /**
+   * How long a gateway whose desired state names no model waits for one before it says it is
+   * ready anyway: long enough for the desired state to reach a fresh gateway by gossip, short
+   * enough that an empty cluster (or one whose models are all added later) is ready at once.
+   */
+  static final Duration NOTHING_EXPECTED_WAIT = Duration.ofSeconds(5);
+
   private static Outcome run(Settings settings, ModelRouter router, int port, String token)
       throws InterruptedException {
     long start = System.nanoTime();
@@ -156,6 +163,12 @@ public final class RequestPathWarmup {
           }
         }
         if (bodies.isEmpty()) {
+          boolean nothingExpected = router.desired().models().isEmpty()
+              && System.nanoTime() - (start + NOTHING_EXPECTED_WAIT.toNanos()) > 0;
+          if (nothingExpected) {
+            log.info("request-path warm-up skipped: the desired state names no model");
+            return new Outcome(List.of(), 0, 0, Duration.ofNanos(System.nanoTime() - start));
+          }
           if (System.nanoTime() - waitUntil > 0) {
             log.info("request-path warm-up skipped: no model was ready within {}", settings.waitForModels());
             return new Outcome(List.of(), 0, 0, Duration.ofNanos(System.nanoTime() - start));
