@@ -1,0 +1,84 @@
+package dev.shardserve.serialization;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.typed.javadsl.Adapter;
+import akka.serialization.SerializationExtension;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.typesafe.config.ConfigFactory;
+import dev.shardserve.protocol.ModelProtocol;
+import dev.shardserve.settings.ShardServeConfig;
+import java.io.NotSerializableException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * Coverage-guided fuzzing (Jazzer) of the Kryo readers of every wire message: an input is a
+ * manifest, a newline, and the bytes Akka would hand {@link KryoSerializer#fromBinary} with it
+ * (the seeds are the golden samples, written so). Any input must be refused with a
+ * {@link NotSerializableException} or decode to a value; both read paths (arrays and Artery's
+ * buffers) must agree, and a decoded value must write and read back to itself. Any other
+ * exception, an error (OutOfMemoryError, StackOverflowError) or a hang is a finding.
+ */
+class KryoFuzzTest {
+  static ActorTestKit testKit;
+  static KryoSerializer serializer;
+
+  @BeforeAll
+  static void start() throws Exception {
+    testKit = ActorTestKit.create("KryoFuzzTest", ConfigFactory.parseString(
+        "akka.remote.artery.canonical.port = 0\nakka.loglevel = ERROR").withFallback(ShardServeConfig.load()));
+    serializer = (KryoSerializer) SerializationExtension.get(Adapter.toClassic(testKit.system()))
+        .serializerFor(ModelProtocol.Infer.class);
+  }
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  @FuzzTest(maxDuration = "10s")
+  void kryoMessage(byte[] input) throws Exception {
+    int newline = indexOf(input, (byte) '\n');
+    if (newline < 0 || newline > 64) {
+      return;
+    }
+    String manifest = new String(input, 0, newline, StandardCharsets.UTF_8);
+    byte[] bytes = Arrays.copyOfRange(input, newline + 1, input.length);
+    Object fromArray = decode(bytes, manifest, false);
+    Object fromBuffer = decode(bytes, manifest, true);
+    assertEquals(fromArray == null, fromBuffer == null, "one read path refused what the other read");
+    if (fromArray == null) {
+      return;
+    }
+    assertEquals(fromArray, fromBuffer, "the two read paths disagree");
+    byte[] again = serializer.toBinary(fromArray);
+    assertEquals(fromArray, serializer.fromBinary(again, serializer.manifest(fromArray)),
+        "a decoded value does not read back to itself");
+  }
+
+  /** The decoded value, or null when refused as the serializer documents. */
+  private static Object decode(byte[] bytes, String manifest, boolean viaBuffer) {
+    try {
+      return viaBuffer ? serializer.fromBinary(ByteBuffer.wrap(bytes), manifest) : serializer.fromBinary(bytes, manifest);
+    } catch (NotSerializableException e) {
+      return null;
+    } catch (RuntimeException e) {
+      return fail("'" + manifest + "' threw " + e, e);
+    }
+  }
+
+  static int indexOf(byte[] input, byte b) {
+    for (int i = 0; i < input.length; i++) {
+      if (input[i] == b) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}
