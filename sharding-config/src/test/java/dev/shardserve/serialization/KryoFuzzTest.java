@@ -13,6 +13,11 @@ import akka.actor.typed.javadsl.Adapter;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.serialization.SerializationExtension;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.KryoException;
+import com.esotericsoftware.kryo.Registration;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.util.DefaultClassResolver;
 import com.typesafe.config.ConfigFactory;
 import dev.shardserve.protocol.ModelProtocol;
 import dev.shardserve.settings.ShardServeConfig;
@@ -43,6 +48,8 @@ import org.junit.jupiter.api.BeforeAll;
 class KryoFuzzTest {
   static ActorSystem<Void> system;
   static KryoSerializer serializer;
+  /** Kryo as {@code KryoRegistrations.newKryo} builds it, but refusing class names (one thread fuzzes). */
+  static Kryo namesRefused;
 
   /**
    * Akka's resolver, except that it refuses a null ref, as {@code ProtocolSerializers.readRef}
@@ -71,6 +78,53 @@ class KryoFuzzTest {
     }
   }
 
+  /** Refuses a class written by name: every class is registered, so no writer sends one. */
+  static final class NamesRefused extends DefaultClassResolver {
+    static final String REFUSAL = "a class name in a message";
+
+    @Override
+    protected Registration readName(Input input) {
+      throw new KryoException(REFUSAL);
+    }
+  }
+
+  /**
+   * True when the message holds a class written by name, which the readers of today hand to
+   * Kryo's {@code DefaultClassResolver.readName}: it reads the name as a string of the length the
+   * message declares, allocating first (a 10-byte message makes it allocate 4 GiB: an
+   * OutOfMemoryError, which makes Akka exit the JVM). Found by this target (seed
+   * {@code finding-Infer-class-name-oom}); the fix belongs in {@code KryoRegistrations.newKryo}
+   * (reported to the integrator). Until it is there, such inputs are not run through the
+   * serializer, so that fuzzing goes on past them. The readers are the same registrations.
+   */
+  static boolean holdsAClassName(byte[] bytes, String manifest) {
+    Class<?> type;
+    try {
+      type = KryoRegistrations.classOf(manifest);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    if (namesRefused == null) {
+      namesRefused = new Kryo(new NamesRefused(), null);
+      namesRefused.setRegistrationRequired(true);
+      namesRefused.setReferences(false);
+      for (KryoRegistrations.Registration r : KryoRegistrations.ALL) {
+        namesRefused.register(r.type(), r.serializer().apply(() -> ActorRefResolver.get(system)), r.id());
+      }
+    }
+    try {
+      namesRefused.readObject(new Input(bytes), type);
+      return false;
+    } catch (RuntimeException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (NamesRefused.REFUSAL.equals(t.getMessage())) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
   @BeforeAll
   static void start() throws Exception {
     system = ActorSystem.create(Behaviors.empty(), "KryoFuzzTest", ActorSystemSetup.create(
@@ -95,6 +149,9 @@ class KryoFuzzTest {
     }
     String manifest = new String(input, 0, newline, StandardCharsets.UTF_8);
     byte[] bytes = Arrays.copyOfRange(input, newline + 1, input.length);
+    if (holdsAClassName(bytes, manifest)) {
+      return;
+    }
     for (boolean viaBuffer : new boolean[] {false, true}) {
       Object decoded = decode(bytes, manifest, viaBuffer);
       if (decoded != null) {
