@@ -6,6 +6,7 @@
 #
 #   perf/fuzz.sh                  every target, 5 minutes each
 #   DURATION=30s perf/fuzz.sh     every target, 30 s each
+#   TIMEOUT=10 perf/fuzz.sh       an input running over 10 s is a finding (default 30)
 #   perf/fuzz.sh 'gateway:RestV1JsonFuzzTest#predictBody:com.fasterxml.jackson.**'   one target
 #
 # The summary (runs, seconds, result per target) goes to stdout and to perf/results/fuzz-summary.md.
@@ -13,6 +14,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION="${DURATION:-5m}"
+# One input running longer than this (seconds) is a finding (libFuzzer -timeout, passed through
+# Jazzer's JUnit runner as jazzer.internal.arg.N, N=0 being argv[0]; libFuzzer's default is 20 minutes).
+TIMEOUT="${TIMEOUT:-30}"
+# The machine is shared: fuzz at low priority (NICE=0 to turn it off).
+NICE="${NICE:-10}"
 # Each target: module:TestClass#method[:packages whose code Jazzer instruments for coverage]. Without
 # the list only shardserve's own classes are instrumented, and the parsers inside the libraries
 # (Jackson, Nimbus, Typesafe Config, protobuf) would be fuzzed blind.
@@ -29,9 +35,13 @@ TARGETS=(
   "sharding-config:ModelConfigFuzzTest#hocon:com.typesafe.config.**"
   "sharding-config:ModelConfigFuzzTest#json:com.typesafe.config.**"
   "sharding-config:ModelConfigFuzzTest#tfServingText:com.google.protobuf.**"
-  # TO ADD when they exist (issue 16): the Kryo deserializer of every wire message
-  # (sharding-config: a KryoFuzzTest over ProtocolSerializers/DesiredStateSerializers) and the
-  # Open Inference Protocol v2 JSON and binary-extension decoders (gateway/kserve): list them here.
+  # Kryo readers of every wire message, seeded from the golden samples (sharding-config/serialization)
+  "sharding-config:KryoFuzzTest#kryoMessage:com.esotericsoftware.kryo.**"
+  # channel frames: FrameSerializer.fromBinary and FrameCodec.read (sharding-config/channel)
+  "sharding-config:FrameFuzzTest#channelMessage"
+  # Open Inference Protocol v2: JSON request (fast and full decoder) and binary tensor data (gateway/kserve)
+  "gateway:V2DecodersFuzzTest#jsonRequest:com.fasterxml.jackson.**"
+  "gateway:V2DecodersFuzzTest#binaryTensor"
 )
 if [ $# -gt 0 ]; then
   TARGETS=("$@")
@@ -57,8 +67,9 @@ for target in "${TARGETS[@]}"; do
   fi
   log="$(mktemp -t fuzz-XXXXXX.log)"
   echo "== fuzzing ${test} (${module}) for ${DURATION}"
-  JAZZER_FUZZ=1 mvn -B -o -q -pl "$module" -am test -Dtest="$test" -Dsurefire.failIfNoSpecifiedTests=false \
-    -Djazzer.max_duration="$DURATION" -Djazzer.instrumentation_includes="$includes" >"$log" 2>&1
+  JAZZER_FUZZ=1 nice -n "$NICE" mvn -B -o -q -pl "$module" -am test -Dtest="$test" \
+    -Dsurefire.failIfNoSpecifiedTests=false -Djazzer.max_duration="$DURATION" \
+    -Djazzer.instrumentation_includes="$includes" -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1="-timeout=$TIMEOUT" >"$log" 2>&1
   rc=$?
   done_line="$(grep -E '^Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1)"
   cov="$(grep -E '^#[0-9]+.*DONE' "$log" | tail -1 | sed -E 's/.* cov: ([0-9]+).*/\1/')"
@@ -67,7 +78,7 @@ for target in "${TARGETS[@]}"; do
   if [ $rc -eq 0 ]; then
     result="no finding"
   else
-    result="FINDING: $(grep -m1 -E '== Java Exception|Exception:|Error:|FAILURE' "$log" | cut -c1-160)"
+    result="FINDING: $(grep -m1 -E '== Java Exception|ERROR: libFuzzer|Exception:|Error:|FAILURE' "$log" | cut -c1-160)"
     status=1
   fi
   echo "| ${test} | ${runs:-?} | ${secs:-?} | ${cov:-?} | ${result} |" >> "$summary"

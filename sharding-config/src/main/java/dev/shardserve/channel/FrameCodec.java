@@ -16,7 +16,6 @@ import dev.shardserve.protocol.ModelProtocol.InferResult;
 import dev.shardserve.protocol.Outputs;
 import dev.shardserve.protocol.Tensor;
 import dev.shardserve.protocol.VersionSelector;
-import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -32,8 +31,8 @@ import java.util.Map;
  * dtype with no intermediate array, and a reply's outputs from the views of the batch's buffers.
  * {@link #size} gives the exact size first, so that a frame is checked against the frame limit
  * before it is sent. Every declared length is checked against the bytes left before anything is
- * allocated: a short or hostile frame is refused with {@link IllegalArgumentException}, never an
- * {@code OutOfMemoryError}.
+ * allocated: a short or hostile frame is refused with {@link IllegalArgumentException} naming the
+ * field, never an {@code OutOfMemoryError} or another exception.
  *
  * <pre>
  * RequestFrame: u8 format, i64 channel, i32 repliesAcked, i32 n, n x request
@@ -98,7 +97,7 @@ public final class FrameCodec {
     if (c instanceof InferCall.Predict p) {
       n += 4;
       for (Map.Entry<String, Tensor> e : p.inputs().entrySet()) {
-        n += str(e.getKey()) + tensor(e.getValue());
+        n += str(e.getKey()) + tensor("input", e.getKey(), e.getValue());
       }
     } else {
       InferCall.Examples e = (InferCall.Examples) c;
@@ -118,7 +117,7 @@ public final class FrameCodec {
       n += 8 + 4;
       Outputs o = res.outputs();
       for (int i = 0; i < o.size(); i++) {
-        n += str(o.name(i)) + 2 + 8L * o.shape(i).length;
+        n += str(o.name(i)) + 2 + 8L * rank("output", o.name(i), o.shape(i));
         int count = o.elementCount(i);
         if (o.dtype(i).isString()) {
           int from = o.elementOffset(i);
@@ -139,6 +138,7 @@ public final class FrameCodec {
     return s == null ? 4 : 4 + (long) utf8Length(s);
   }
 
+  /** {@code s}'s length in UTF-8 as {@code getBytes(UTF_8)} writes it (a surrogate outside a pair as '?'). */
   private static int utf8Length(String s) {
     int n = 0;
     for (int i = 0; i < s.length(); i++) {
@@ -147,9 +147,11 @@ public final class FrameCodec {
         n += 1;
       } else if (c < 0x800) {
         n += 2;
-      } else if (Character.isHighSurrogate(c)) {
+      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
         n += 4;
         i++;
+      } else if (Character.isSurrogate(c)) {
+        n += 1;
       } else {
         n += 3;
       }
@@ -161,8 +163,20 @@ public final class FrameCodec {
     return 1 + (v instanceof VersionSelector.Specific ? 8 : v instanceof VersionSelector.Label l ? str(l.label()) : 0);
   }
 
-  private static long tensor(Tensor t) {
-    long n = 2 + 8L * t.shape().length;
+  /**
+   * The rank of a tensor, which a frame writes in one byte: a higher one is refused (TensorFlow
+   * itself stops at 254) rather than written as another rank.
+   */
+  private static int rank(String kind, String name, long[] shape) {
+    if (shape.length > 255) {
+      throw new IllegalArgumentException(kind + " '" + name + "' has rank " + shape.length
+          + ": a channel frame holds tensors of rank 255 at most");
+    }
+    return shape.length;
+  }
+
+  private static long tensor(String kind, String name, Tensor t) {
+    long n = 2 + 8L * rank(kind, name, t.shape());
     if (t.dtype().isString()) {
       for (byte[] s : t.strings()) {
         n += 4 + s.length;
@@ -246,7 +260,7 @@ public final class FrameCodec {
       for (Map.Entry<String, Tensor> e : p.inputs().entrySet()) {
         putString(buf, e.getKey());
         Tensor t = e.getValue();
-        putTensor(buf, t.dtype(), t.shape(), t, 0, (int) Tensor.elementCount(t.shape()));
+        putTensor(buf, "input", e.getKey(), t.dtype(), t.shape(), t, 0, (int) Tensor.elementCount(t.shape()));
       }
     } else {
       InferCall.Examples e = (InferCall.Examples) c;
@@ -268,7 +282,8 @@ public final class FrameCodec {
       buf.putInt(o.size());
       for (int i = 0; i < o.size(); i++) {
         putString(buf, o.name(i));
-        putTensor(buf, o.dtype(i), o.shape(i), o.backing(i), o.elementOffset(i), o.elementCount(i));
+        putTensor(buf, "output", o.name(i), o.dtype(i), o.shape(i), o.backing(i), o.elementOffset(i),
+            o.elementCount(i));
       }
     } else {
       Failure f = (Failure) r.reply();
@@ -279,9 +294,10 @@ public final class FrameCodec {
   }
 
   /** Elements {@code [from, from + count)} of {@code backing}, with {@code shape}. */
-  private static void putTensor(ByteBuffer buf, DType dtype, long[] shape, Tensor backing, int from, int count) {
+  private static void putTensor(ByteBuffer buf, String kind, String name, DType dtype, long[] shape, Tensor backing,
+      int from, int count) {
     buf.put((byte) dtype.wire());
-    buf.put((byte) shape.length);
+    buf.put((byte) rank(kind, name, shape));
     for (long d : shape) {
       buf.putLong(d);
     }
@@ -342,214 +358,294 @@ public final class FrameCodec {
   /**
    * Reads a frame of kind {@code type} ({@link RequestFrame}, {@link ReplyFrame} or
    * {@link Credit}). A request's deadline is rebased: {@code nowNanos} plus its remaining budget.
+   * A frame that is short, declares more than it holds, or holds a value no writer writes (a
+   * missing or repeated name, an unknown number) is refused with an
+   * {@link IllegalArgumentException} whose message starts with the field ({@code input 'x' data:
+   * ...}).
    */
   public static Object read(Class<?> type, ByteBuffer buf, long nowNanos) {
+    if (type != RequestFrame.class && type != ReplyFrame.class && type != Credit.class) {
+      throw new IllegalArgumentException("not a frame type: " + type.getName());
+    }
     ByteOrder order = buf.order();
     buf.order(ByteOrder.LITTLE_ENDIAN);
     try {
-      int format = buf.get() & 0xff;
+      int format = u8(buf, "frame format");
       if (format != ChannelProtocol.FORMAT) {
         throw new IllegalArgumentException("channel frame format " + format + " is not known to this release "
             + "(it reads format " + ChannelProtocol.FORMAT + ")");
       }
-      long channel = buf.getLong();
+      long channel = i64(buf, "channel id");
       if (type == Credit.class) {
-        return new Credit(channel, buf.getInt());
+        return new Credit(channel, i32(buf, "credit frames"));
       }
-      int acked = buf.getInt();
-      int n = count(buf, 8 + 1);
       if (type == RequestFrame.class) {
+        int acked = i32(buf, "replies acked");
+        int n = count(buf, 8 + 4 + 8 + 1, "request count");
         List<Request> requests = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
           requests.add(readRequest(buf, nowNanos));
         }
         return new RequestFrame(channel, acked, requests);
       }
-      if (type == ReplyFrame.class) {
-        List<Reply> replies = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-          replies.add(readReply(buf));
-        }
-        return new ReplyFrame(channel, acked, replies);
+      int acked = i32(buf, "requests acked");
+      int n = count(buf, 8 + 1, "reply count");
+      List<Reply> replies = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        replies.add(readReply(buf));
       }
-      throw new IllegalArgumentException("not a frame type: " + type.getName());
-    } catch (BufferUnderflowException e) {
-      throw new IllegalArgumentException("channel frame ends early", e);
+      return new ReplyFrame(channel, acked, replies);
     } finally {
       buf.order(order);
     }
   }
 
   private static Request readRequest(ByteBuffer buf, long nowNanos) {
-    long id = buf.getLong();
-    int replica = buf.getInt();
-    long remainingMicros = buf.getLong();
-    byte kind = buf.get();
-    String model = getString(buf);
-    VersionSelector version = switch (buf.get()) {
+    long id = i64(buf, "correlation id");
+    int replica = i32(buf, "replica");
+    long remainingMicros = i64(buf, "remaining micros");
+    int kind = u8(buf, "request kind");
+    if (kind != PREDICT && kind != EXAMPLES) {
+      throw unknown("request kind", kind);
+    }
+    String model = required(buf, "model name");
+    int selector = u8(buf, "version selector");
+    VersionSelector version = switch (selector) {
       case 0 -> VersionSelector.Latest.INSTANCE;
-      case 1 -> new VersionSelector.Specific(buf.getLong());
-      case 2 -> new VersionSelector.Label(getString(buf));
-      default -> throw new IllegalArgumentException("unknown version selector in a channel frame");
+      case 1 -> new VersionSelector.Specific(i64(buf, "version"));
+      case 2 -> new VersionSelector.Label(required(buf, "version label"));
+      default -> throw unknown("version selector", selector);
     };
-    String signature = getString(buf);
-    String requestId = getString(buf);
-    String traceParent = getString(buf);
+    String signature = required(buf, "signature name");
+    String requestId = getString(buf, "request id");
+    String traceParent = getString(buf, "traceparent");
     long deadline = nowNanos + Math.max(0, Math.min(remainingMicros, Long.MAX_VALUE / 2000)) * 1000;
     InferCall call;
     if (kind == PREDICT) {
-      int n = count(buf, 4 + 2);
+      int n = count(buf, 4 + 2, "input count");
       Map<String, Tensor> inputs = new LinkedHashMap<>();
       for (int i = 0; i < n; i++) {
-        inputs.put(getString(buf), getTensor(buf));
+        String name = required(buf, "input name");
+        if (inputs.put(name, getTensor(buf, "input '" + name + "'")) != null) {
+          throw repeated("input name", name);
+        }
       }
       call = new InferCall.Predict(model, version, signature, inputs, deadline, requestId, traceParent);
-    } else if (kind == EXAMPLES) {
-      ExampleMethod method = switch (buf.get()) {
+    } else {
+      int m = u8(buf, "example method");
+      ExampleMethod method = switch (m) {
         case 1 -> ExampleMethod.CLASSIFY;
         case 2 -> ExampleMethod.REGRESS;
-        default -> throw new IllegalArgumentException("unknown example method in a channel frame");
+        default -> throw unknown("example method", m);
       };
-      int n = count(buf, 4);
+      int n = count(buf, 4, "example count");
       List<Map<String, Feature>> examples = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         examples.add(getFeatures(buf));
       }
       call = new InferCall.Examples(model, version, signature, method, examples, getFeatures(buf), deadline, requestId,
           traceParent);
-    } else {
-      throw new IllegalArgumentException("unknown request kind " + kind + " in a channel frame");
     }
     return new Request(id, replica, remainingMicros, call);
   }
 
   private static Reply readReply(ByteBuffer buf) {
-    long id = buf.getLong();
-    byte kind = buf.get();
+    long id = i64(buf, "correlation id");
+    int kind = u8(buf, "reply kind");
     if (kind == RESULT) {
-      long version = buf.getLong();
-      int n = count(buf, 4 + 2);
+      long version = i64(buf, "version");
+      int n = count(buf, 4 + 2, "output count");
       Map<String, Tensor> outputs = new HashMap<>();
       for (int i = 0; i < n; i++) {
-        outputs.put(getString(buf), getTensor(buf));
+        String name = required(buf, "output name");
+        if (outputs.put(name, getTensor(buf, "output '" + name + "'")) != null) {
+          throw repeated("output name", name);
+        }
       }
       return new Reply(id, new InferResult(version, outputs));
     }
     if (kind == FAILURE) {
-      ErrorCode code = ErrorCode.fromWire(buf.getInt());
-      return new Reply(id, new Failure(code, getString(buf)));
+      ErrorCode code = ErrorCode.fromWire(i32(buf, "error code"));
+      return new Reply(id, new Failure(code, getString(buf, "failure message")));
     }
-    throw new IllegalArgumentException("unknown reply kind " + kind + " in a channel frame");
+    throw unknown("reply kind", kind);
   }
 
-  private static Tensor getTensor(ByteBuffer buf) {
-    DType dtype = DType.fromWire(buf.get() & 0xff);
-    int rank = buf.get() & 0xff;
-    need(buf, 8L * rank);
+  /** A tensor; {@code what} names it ({@code input 'x'}) in every refusal. */
+  private static Tensor getTensor(ByteBuffer buf, String what) {
+    int wire = u8(buf, what + " dtype");
+    DType dtype;
+    try {
+      dtype = DType.fromWire(wire);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(what + " dtype: " + e.getMessage());
+    }
+    int rank = u8(buf, what + " rank");
+    need(buf, rank, 8, what + " shape");
     long[] shape = new long[rank];
     for (int i = 0; i < rank; i++) {
       shape[i] = buf.getLong();
     }
-    long elements = Tensor.elementCount(shape);
+    long elements;
+    try {
+      elements = Tensor.elementCount(shape);
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      throw new IllegalArgumentException(what + " shape: " + java.util.Arrays.toString(shape)
+          + " is not a valid shape (" + e.getMessage() + ")");
+    }
     if (dtype.isString()) {
-      need(buf, 4 * elements);
+      need(buf, elements, 4, what + " data");
       List<byte[]> strings = new ArrayList<>((int) elements);
       for (long k = 0; k < elements; k++) {
-        strings.add(getBytes(buf));
+        strings.add(getBytes(buf, what + " element"));
       }
       return Tensor.ofStrings(shape, strings);
     }
-    int len = buf.getInt();
-    if (len != elements * dtype.byteSize()) {
-      throw new IllegalArgumentException("a " + dtype + " tensor of shape " + java.util.Arrays.toString(shape)
-          + " declares " + len + " bytes");
+    int len = i32(buf, what + " data");
+    if (len < 0) {
+      throw negative(what + " data", len);
     }
-    need(buf, len);
+    need(buf, len, 1, what + " data");
+    if (len != elements * dtype.byteSize()) {
+      throw new IllegalArgumentException(what + " data: declares " + len + " bytes, but a " + dtype
+          + " tensor of shape " + java.util.Arrays.toString(shape) + " needs " + elements * dtype.byteSize());
+    }
     byte[] data = new byte[len];
     buf.get(data);
     return Tensor.of(dtype, shape, data);
   }
 
   private static Map<String, Feature> getFeatures(ByteBuffer buf) {
-    int n = count(buf, 4 + 1 + 4);
+    int n = count(buf, 4 + 1 + 4, "feature count");
     Map<String, Feature> out = new LinkedHashMap<>();
     for (int i = 0; i < n; i++) {
-      String name = getString(buf);
-      byte kind = buf.get();
-      int count = buf.getInt();
+      String name = required(buf, "feature name");
+      String what = "feature '" + name + "'";
+      int kind = u8(buf, what + " kind");
+      int count = i32(buf, what + " values");
       if (count < 0) {
-        throw new IllegalArgumentException("negative feature length " + count);
+        throw negative(what + " values", count);
       }
-      switch (kind) {
+      Feature feature = switch (kind) {
         case 1 -> {
-          need(buf, 4L * count);
+          need(buf, count, 4, what + " values");
           float[] v = new float[count];
           for (int k = 0; k < count; k++) {
             v[k] = buf.getFloat();
           }
-          out.put(name, new Feature.FloatList(v));
+          yield new Feature.FloatList(v);
         }
         case 2 -> {
-          need(buf, 8L * count);
+          need(buf, count, 8, what + " values");
           long[] v = new long[count];
           for (int k = 0; k < count; k++) {
             v[k] = buf.getLong();
           }
-          out.put(name, new Feature.Int64List(v));
+          yield new Feature.Int64List(v);
         }
         case 3 -> {
-          need(buf, 4L * count);
+          need(buf, count, 4, what + " values");
           List<byte[]> v = new ArrayList<>(count);
           for (int k = 0; k < count; k++) {
-            v.add(getBytes(buf));
+            v.add(getBytes(buf, what + " value"));
           }
-          out.put(name, new Feature.BytesList(v));
+          yield new Feature.BytesList(v);
         }
-        default -> throw new IllegalArgumentException("unknown feature kind " + kind + " in a channel frame");
+        default -> throw unknown(what + " kind", kind);
+      };
+      if (out.put(name, feature) != null) {
+        throw repeated("feature name", name);
       }
     }
     return out;
   }
 
-  /** A count of items of at least {@code minBytes} each, checked against the bytes left. */
-  private static int count(ByteBuffer buf, int minBytes) {
-    int n = buf.getInt();
-    if (n < 0) {
-      throw new IllegalArgumentException("negative count " + n + " in a channel frame");
+  private static int u8(ByteBuffer buf, String what) {
+    ends(buf, 1, what);
+    return buf.get() & 0xff;
+  }
+
+  static int i32(ByteBuffer buf, String what) {
+    ends(buf, 4, what);
+    return buf.getInt();
+  }
+
+  static long i64(ByteBuffer buf, String what) {
+    ends(buf, 8, what);
+    return buf.getLong();
+  }
+
+  private static void ends(ByteBuffer buf, int bytes, String what) {
+    if (buf.remaining() < bytes) {
+      throw new IllegalArgumentException(what + ": the channel frame ends " + (bytes - buf.remaining())
+          + " byte(s) short of it");
     }
-    need(buf, (long) n * minBytes);
+  }
+
+  /** A count of items of at least {@code minBytes} each, checked against the bytes left. */
+  private static int count(ByteBuffer buf, int minBytes, String what) {
+    int n = i32(buf, what);
+    if (n < 0) {
+      throw negative(what, n);
+    }
+    need(buf, n, minBytes, what);
     return n;
   }
 
-  private static void need(ByteBuffer buf, long bytes) {
-    if (bytes > buf.remaining()) {
-      throw new IllegalArgumentException("a channel frame declares " + bytes + " bytes where " + buf.remaining()
-          + " are left");
+  /** Refuses {@code count} elements of at least {@code minBytes} each when the bytes left cannot hold them. */
+  private static void need(ByteBuffer buf, long count, int minBytes, String what) {
+    long needed = count * minBytes;
+    if (needed > buf.remaining()) {
+      throw new IllegalArgumentException(what + ": declared " + count + " element(s) of at least " + minBytes
+          + " byte(s) (" + needed + " bytes), but only " + buf.remaining() + " bytes are left in the channel frame");
     }
   }
 
-  private static byte[] getBytes(ByteBuffer buf) {
-    int len = buf.getInt();
+  private static IllegalArgumentException negative(String what, int n) {
+    return new IllegalArgumentException(what + ": negative length " + n + " in a channel frame");
+  }
+
+  private static IllegalArgumentException unknown(String what, int n) {
+    return new IllegalArgumentException(what + " " + n + " is not known to this release (channel frame format "
+        + ChannelProtocol.FORMAT + ")");
+  }
+
+  private static IllegalArgumentException repeated(String what, String name) {
+    return new IllegalArgumentException(what + ": '" + name + "' appears twice in a channel frame");
+  }
+
+  private static byte[] getBytes(ByteBuffer buf, String what) {
+    int len = i32(buf, what);
     if (len < 0) {
-      throw new IllegalArgumentException("negative length " + len + " in a channel frame");
+      throw negative(what, len);
     }
-    need(buf, len);
+    need(buf, len, 1, what);
     byte[] b = new byte[len];
     buf.get(b);
     return b;
   }
 
-  static String getString(ByteBuffer buf) {
-    int len = buf.getInt();
+  /** A string, or null (length -1). */
+  static String getString(ByteBuffer buf, String what) {
+    int len = i32(buf, what);
     if (len == -1) {
       return null;
     }
     if (len < 0) {
-      throw new IllegalArgumentException("negative length " + len + " in a channel frame");
+      throw negative(what, len);
     }
-    need(buf, len);
+    need(buf, len, 1, what);
     byte[] b = new byte[len];
     buf.get(b);
     return new String(b, StandardCharsets.UTF_8);
+  }
+
+  /** A string that must be there (a name). */
+  static String required(ByteBuffer buf, String what) {
+    String s = getString(buf, what);
+    if (s == null) {
+      throw new IllegalArgumentException(what + ": missing (length -1) in a channel frame");
+    }
+    return s;
   }
 }

@@ -107,20 +107,24 @@ public final class FrameSerializer extends SerializerWithStringManifest implemen
         case "Open" -> {
           ByteOrder order = buf.order();
           buf.order(ByteOrder.LITTLE_ENDIAN);
-          long id = buf.getLong();
-          int max = buf.getInt();
-          String ref = FrameCodec.getString(buf);
-          buf.order(order);
-          yield new Open(id, max, resolver().resolveActorRef(ref));
+          try {
+            long id = FrameCodec.i64(buf, "channel id");
+            int max = FrameCodec.i32(buf, "max format");
+            yield new Open(id, max, resolver().resolveActorRef(FrameCodec.required(buf, "channel actor ref")));
+          } finally {
+            buf.order(order);
+          }
         }
         case "Opened" -> {
           ByteOrder order = buf.order();
           buf.order(ByteOrder.LITTLE_ENDIAN);
-          long id = buf.getLong();
-          int f = buf.getInt();
-          String ref = FrameCodec.getString(buf);
-          buf.order(order);
-          yield new Opened(id, f, resolver().resolveActorRef(ref));
+          try {
+            long id = FrameCodec.i64(buf, "channel id");
+            int f = FrameCodec.i32(buf, "format");
+            yield new Opened(id, f, resolver().resolveActorRef(FrameCodec.required(buf, "inbox actor ref")));
+          } finally {
+            buf.order(order);
+          }
         }
         case "RequestFrame" -> FrameCodec.read(RequestFrame.class, buf, Ticker.SYSTEM.nanos());
         case "ReplyFrame" -> FrameCodec.read(ReplyFrame.class, buf, Ticker.SYSTEM.nanos());

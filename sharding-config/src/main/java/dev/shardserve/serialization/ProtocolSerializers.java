@@ -236,7 +236,12 @@ final class ProtocolSerializers {
     }
 
     <R> ActorRef<R> readRef(Input in) {
-      return resolver.get().resolveActorRef(readString(in, "actor ref"));
+      String ref = readString(in, "actor ref");
+      if (ref == null) {
+        // Akka's resolver hashes a null with an unchecked Unsafe read: the JVM dies (SIGSEGV).
+        throw new KryoException("actor ref: missing (null)");
+      }
+      return resolver.get().resolveActorRef(ref);
     }
   }
 

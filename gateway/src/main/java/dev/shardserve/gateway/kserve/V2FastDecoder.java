@@ -528,7 +528,11 @@ final class V2FastDecoder {
     }
   }
 
-  /** A string without escapes or control characters; anything else gives up. */
+  /**
+   * A string of ASCII without escapes or control characters; anything else gives up, so that the
+   * full decoder checks the UTF-8 (a string decoded here as is would turn bytes that are not UTF-8
+   * into U+FFFD where the full decoder refuses the request).
+   */
   private String plainString() {
     expect('"');
     int start = pos;
@@ -540,12 +544,12 @@ final class V2FastDecoder {
       if (b == '"') {
         break;
       }
-      if (b == '\\' || (b & 0xff) < 0x20) {
+      if (b == '\\' || b < 0x20) { // b < 0: not ASCII
         throw GIVE_UP;
       }
       pos++;
     }
-    String s = new String(in, start, pos - start, StandardCharsets.UTF_8);
+    String s = new String(in, start, pos - start, StandardCharsets.ISO_8859_1);
     pos++;
     return s;
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shardserve.protocol.DType;
 import dev.shardserve.protocol.Tensor;
@@ -67,6 +68,20 @@ class V2FastDecoderTest {
     assertNull(fast("{\"inputs\":[],\"inputs\":[]}"));
     assertThrows(V2Exception.class, () -> full("{\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"FP32\","
         + "\"data\":[1],\"parameters\":{\"binary_data_size\":4}}]}"));
+  }
+
+  /** Found by V2DecodersFuzzTest: the fast path took a name that is not UTF-8, which the full decoder refuses. */
+  @Test
+  void namesThatAreNotAscii_giveUp_soThatTheFullDecoderChecksTheirUtf8() {
+    byte[] notUtf8 = "{\"parameters\":{\"\u00f3s\":1},\"inputs\":[]}".getBytes(StandardCharsets.ISO_8859_1);
+    assertNull(V2FastDecoder.decode(notUtf8, 0, notUtf8.length));
+    V2Exception e = assertThrows(V2Exception.class, () -> V2RequestDecoder.decode(notUtf8, 0, notUtf8.length));
+    assertTrue(e.getMessage().startsWith("JSON parse error"), e.getMessage());
+    String utf8 = "{\"id\":\"\u00e9t\u00e9\",\"inputs\":[{\"name\":\"\u20ac\",\"shape\":[1],\"datatype\":\"FP32\","
+        + "\"data\":[1]}]}";
+    assertNull(fast(utf8));
+    assertEquals("\u00e9t\u00e9", full(utf8).id());
+    assertEquals("\u20ac", full(utf8).inputs().get(0).name());
   }
 
   /** A generated corpus of numeric requests: the fast path decodes each exactly as the full decoder. */
