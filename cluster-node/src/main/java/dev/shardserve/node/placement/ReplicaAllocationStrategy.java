@@ -9,7 +9,11 @@ import akka.cluster.ddata.LWWMap;
 import akka.cluster.sharding.ShardCoordinator;
 import akka.cluster.typed.Cluster;
 import akka.dispatch.Futures;
+import akka.cluster.ddata.LWWRegister;
 import dev.shardserve.ddata.ReplicatedView;
+import dev.shardserve.desired.DesiredState;
+import dev.shardserve.desired.ModelSpec;
+import dev.shardserve.sharding.EntityIds;
 import dev.shardserve.protocol.ModelCatalog;
 import dev.shardserve.protocol.ModelCatalog.NodeModels;
 import java.util.HashMap;
@@ -28,15 +32,17 @@ import scala.jdk.javaapi.CollectionConverters;
  * ({@link ModelCatalog}); a node that has not published yet counts as weight 1. Only regions of
  * worker nodes exist (the entity type has role {@code worker}), so gateways host nothing.
  * Rebalancing waits while a member is joining or unreachable, and while a move is in progress,
- * as Akka's own strategy does.
+ * as Akka's own strategy does, and never moves a replica of a stateful model (desired state).
  */
 public final class ReplicaAllocationStrategy extends ShardCoordinator.AbstractShardAllocationStrategy {
   private final ActorSystem<?> system;
   private final ReplicatedView<LWWMap<String, NodeModels>> catalog;
+  private final ReplicatedView<LWWRegister<DesiredState>> desired;
 
   public ReplicaAllocationStrategy(ActorSystem<?> system) {
     this.system = system;
     this.catalog = ReplicatedView.start(system, ModelCatalog.KEY, LWWMap.empty(), "placement-catalog-view");
+    this.desired = ReplicatedView.start(system, DesiredState.KEY, null, "placement-desired-view");
   }
 
   @Override
@@ -56,7 +62,14 @@ public final class ReplicaAllocationStrategy extends ShardCoordinator.AbstractSh
       return Futures.successful(Set.of());
     }
     Map<ActorRef, List<String>> nodes = usable(currentShardAllocations);
-    return Futures.successful(ReplicaPlacement.rebalance(nodes, weights(nodes.keySet())));
+    return Futures.successful(ReplicaPlacement.rebalance(nodes, weights(nodes.keySet()), this::stateful));
+  }
+
+  /** A replica of a stateful model: never moved by rebalancing (its state would be lost). */
+  private boolean stateful(String shard) {
+    LWWRegister<DesiredState> d = desired.get();
+    ModelSpec spec = d == null ? null : d.getValue().models().get(EntityIds.model(shard));
+    return spec != null && spec.stateful();
   }
 
   private Address addressOf(ActorRef region) {
