@@ -166,9 +166,11 @@ public final class ModelRouter {
   }
 
   /**
-   * Null when {@code model} can be routed, else why not: {@code MODEL_NOT_READY} while the
-   * cluster has no worker node (retriable), {@code MODEL_NOT_FOUND} (with {@code notFound}) when
-   * no worker has it.
+   * Null when {@code model} can be routed, else why not: {@code MODEL_NOT_READY} (retriable) while
+   * the cluster has no worker node, or while this gateway has not heard from any worker yet (its
+   * model catalog holds no live worker's entry: a gateway that just started cannot tell an
+   * unknown model from one it has not heard of); {@code MODEL_NOT_FOUND} (with {@code notFound})
+   * when no worker has it.
    */
   public Failure unroutable(RoutingSnapshot snapshot, String model, String notFound) {
     if (snapshot.route(model) != null) {
@@ -176,6 +178,10 @@ public final class ModelRouter {
     }
     if (!snapshot.workersJoined()) {
       return new Failure(ErrorCode.MODEL_NOT_READY, "no worker node has joined the cluster yet to serve " + model);
+    }
+    if (!snapshot.catalogHeard()) {
+      return new Failure(ErrorCode.MODEL_NOT_READY, "this gateway has not heard from any worker node yet (its model "
+          + "catalog is empty), so it cannot route " + model + " yet; retry shortly");
     }
     return new Failure(ErrorCode.MODEL_NOT_FOUND, notFound);
   }
