@@ -60,6 +60,11 @@ import java.util.function.Consumer;
  * once a wanted one is AVAILABLE and closed after its in-flight runs; a failed load is reported
  * and retried.
  *
+ * <p>Nothing is served before a desired state was read: this node's copy, or (when it holds none,
+ * as on a node that just joined) a read from a majority of the cluster, bounded; a majority that
+ * holds none means the cluster has none, and the default applies. While no read succeeds, the
+ * replica answers MODEL_NOT_READY with the reason, never a version nobody chose.
+ *
  * <p>Requests do not pass through this actor. It publishes a {@link LocalReplica} handle (the data
  * plane) in the node's {@link ReplicaHandles} while it serves, and a new {@link VersionTable} on
  * every change (one volatile write: a request never meets a half-swapped replica). Requests that
@@ -147,6 +152,8 @@ public final class ModelEntity {
   private boolean scanning;
   /** A read of the desired state is in flight. */
   private boolean reading;
+  /** The failure to read any desired state was logged (once). */
+  private boolean unreadLogged;
   /** The listing error last shown in the status and logged (logged once per change). */
   private String shownListingError;
   private boolean keptBeyondCount;
@@ -279,7 +286,8 @@ public final class ModelEntity {
       String reason = "its node holds no copy of the desired state, and a read from a majority of the cluster got no "
           + "answer within " + CLUSTER_READ_TIMEOUT.toMillis() + " ms (tried again every "
           + settings.pollInterval().toMillis() + " ms)";
-      if (versions.desired() == null) {
+      if (!unreadLogged) {
+        unreadLogged = true; // once: the retries fail the same way
         ctx.getLog().warn("{} replica {} serves nothing yet: {}", model, replica, reason);
       }
       versions.desiredUnread(reason);
