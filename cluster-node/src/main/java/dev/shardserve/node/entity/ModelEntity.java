@@ -189,7 +189,11 @@ public final class ModelEntity {
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     this.registry = ReplicaHandles.get(ctx.getSystem());
     this.metrics = ShardServeMetrics.get(ctx.getSystem()).model(model);
-    this.versions = new Versions(model, replica, settings.loadRetryMin(), settings.loadRetryMax(), metrics);
+    // A kept replica gives up once its replacement has served for a catalog publish (a poll) and
+    // its gossip, and a second for the gateways' routing tables.
+    Duration gossip = ctx.getSystem().settings().config().getDuration("akka.cluster.distributed-data.gossip-interval");
+    this.versions = new Versions(model, replica, settings.loadRetryMin(), settings.loadRetryMax(), metrics,
+        settings.pollInterval().plus(gossip).plusSeconds(1));
     this.queue = new InferenceQueue(model, replica, ModelSpec.DEFAULT.effectiveBatching(),
         RuntimePool.get(ctx.getSystem()), metrics);
     ActorRef<Command> self = ctx.getSelf();

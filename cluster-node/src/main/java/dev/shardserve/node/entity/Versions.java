@@ -56,8 +56,9 @@ import java.util.function.IntPredicate;
  * <p>A replica numbered beyond its model's replica count is <b>surplus</b>: it serves nothing
  * and answers UNAVAILABLE (another replica serves the model: the gateway retries there). Except
  * that an automatic count that fell because worker nodes went away does not take an AVAILABLE
- * replica out of service: it keeps serving until every replica within the count serves on this
- * node (its replacement), and only an explicit count (an admin decision) gives it up at once.
+ * replica out of service: it keeps serving until every replica within the count has served on
+ * this node (its replacement) for a grace time in which the gateways learn where it is, and only
+ * an explicit count (an admin decision) gives it up at once.
  */
 final class Versions {
 
@@ -100,6 +101,9 @@ final class Versions {
   private ModelSpec spec;
   private boolean surplus;
   private boolean keptBeyondCount;
+  /** Since when the replacements of this replica (beyond the count) serve on this node, or null. */
+  private Long replacedAtNanos;
+  private final long replacementGraceNanos;
   private VersionScanner.Scan lastScan;
   private Path base;
   private VersionScanner.ListingError listingError;
@@ -108,7 +112,13 @@ final class Versions {
   private Duration nextBackoff;
   private boolean passivating;
 
-  Versions(String model, int replica, Duration retryMin, Duration retryMax, ModelMetrics metrics) {
+  /**
+   * @param replacementGrace how long the replacements of a replica kept beyond the count must have
+   *     served on this node before it gives up (the gateways learn of them meanwhile)
+   */
+  Versions(String model, int replica, Duration retryMin, Duration retryMax, ModelMetrics metrics,
+      Duration replacementGrace) {
+    this.replacementGraceNanos = replacementGrace.toNanos();
     this.model = model;
     this.replica = replica;
     this.metrics = metrics;
@@ -226,20 +236,28 @@ final class Versions {
     spec = served;
     surplus = false;
     keptBeyondCount = false;
-    if (served != null) {
-      int count = served.replicasFor(workers);
-      if (replica >= count) {
-        boolean adminDecision = served.replicas() != ModelSpec.AUTO_REPLICAS || served.stateful();
-        boolean replaced = true;
-        for (int r = 0; r < count && replaced; r++) {
-          replaced = servingHere.test(r);
-        }
-        if (adminDecision || replaced || !servesAnything()) {
-          spec = null;
-          surplus = true;
-        } else {
-          keptBeyondCount = true;
-        }
+    int count = served == null ? 0 : served.replicasFor(workers);
+    if (served == null || replica < count) {
+      replacedAtNanos = null;
+    } else {
+      boolean adminDecision = served.replicas() != ModelSpec.AUTO_REPLICAS || served.stateful();
+      boolean replacementsServe = true;
+      for (int r = 0; r < count && replacementsServe; r++) {
+        replacementsServe = servingHere.test(r);
+      }
+      if (!replacementsServe) {
+        replacedAtNanos = null;
+      } else if (replacedAtNanos == null) {
+        replacedAtNanos = nowNanos;
+      }
+      // Given up once the replacements have served for the grace time: long enough for the
+      // gateways to learn where they are (a catalog publish and its gossip).
+      boolean replaced = replacedAtNanos != null && nowNanos - replacedAtNanos >= replacementGraceNanos;
+      if (adminDecision || replaced || !servesAnything()) {
+        spec = null;
+        surplus = true;
+      } else {
+        keptBeyondCount = true;
       }
     }
     SortedSet<Long> wanted = wanted();

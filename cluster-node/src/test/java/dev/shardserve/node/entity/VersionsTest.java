@@ -37,9 +37,10 @@ class VersionsTest {
   static final Path OLD = Path.of("/models/old");
   static final Path NEW = Path.of("/models/new");
   static final IntPredicate NONE_HERE = r -> false;
+  static final Duration GRACE = Duration.ofNanos(1000);
 
   static Versions versions(int replica) {
-    return new Versions("m", replica, Duration.ofSeconds(1), Duration.ofSeconds(8), metrics.model("m"));
+    return new Versions("m", replica, Duration.ofSeconds(1), Duration.ofSeconds(8), metrics.model("m"), GRACE);
   }
 
   /** A scan of {@code base} in which {@code numbers} are stable. */
@@ -91,7 +92,10 @@ class VersionsTest {
     assertTrue(one.table().serving(), "still serving");
     assertTrue(one.keptBeyondCount());
     steps = one.converge(200, 1, r -> r == 0); // replica 0 serves on this node now
-    assertEquals(1, steps.retire().size(), "given up once its replacement serves");
+    assertEquals(List.of(), steps.retire(), "the gateways must learn where the replacement is first");
+    assertTrue(one.table().serving());
+    steps = one.converge(200 + GRACE.toNanos(), 1, r -> r == 0);
+    assertEquals(1, steps.retire().size(), "given up once its replacement has served for the grace time");
     Failure f = assertInstanceOf(Failure.class, one.table().resolve(VersionSelector.latest()));
     assertEquals(ErrorCode.UNAVAILABLE, f.code(), f.message());
   }

@@ -26,9 +26,12 @@ public record RoutingSnapshot(boolean workersJoined, boolean catalogHeard, int w
   /**
    * A model that can be routed: replicas {@code 0..replicas-1}; {@code hosts[r]} is the address of
    * the node that last published replica r (null when none has), for the channel to it.
+   * {@code wanted} is the count its settings ask for now; {@code replicas} may be higher while a
+   * node still serves a replica beyond it (the cluster shrank), and such a replica's "not found"
+   * is a count disagreement, retried like UNAVAILABLE (a node of the previous release answers so).
    */
-  public record Route(String model, int replicas, boolean stateful, long requestTimeoutMillis, Set<Integer> avoid,
-      boolean retry, String[] hosts, ModelMetrics metrics) {
+  public record Route(String model, int replicas, int wanted, boolean stateful, long requestTimeoutMillis,
+      Set<Integer> avoid, boolean retry, String[] hosts, ModelMetrics metrics) {
     /** The node hosting replica {@code r} as the catalog says, or null. */
     public String host(int r) {
       return r >= 0 && r < hosts.length ? hosts[r] : null;

@@ -244,15 +244,16 @@ public final class RoutingTable {
       int hostedCount = published.getOrDefault(model, 0);
       // Settings unknown: as many replicas as the nodes host (a stateful model's one), else the count,
       // raised to a replica a live node still serves beyond it.
-      int replicas = !desiredKnown ? Math.max(1, hostedCount)
-          : stateful ? 1 : Math.min(ModelSpec.MAX_REPLICAS, Math.max(effective.replicasFor(workersUp), hostedCount));
+      int wanted = !desiredKnown ? Math.max(1, hostedCount) : effective.replicasFor(workersUp);
+      int replicas = !desiredKnown || stateful ? wanted
+          : Math.min(ModelSpec.MAX_REPLICAS, Math.max(wanted, hostedCount));
       String[] hostOf = new String[replicas];
       hosts.getOrDefault(model, Map.of()).forEach((r, node) -> {
         if (r < hostOf.length) {
           hostOf[r] = node;
         }
       });
-      routes.put(model, new RoutingSnapshot.Route(model, replicas, stateful,
+      routes.put(model, new RoutingSnapshot.Route(model, replicas, wanted, stateful,
           spec == null ? -1 : spec.requestTimeoutMillis(), Set.copyOf(avoid.getOrDefault(model, Set.of())),
           desiredKnown && !stateful, hostOf, metrics.model(model)));
     }
