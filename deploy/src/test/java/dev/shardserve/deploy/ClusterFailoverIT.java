@@ -35,11 +35,13 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One cluster of separate JVMs started by {@code deploy/local-cluster.sh} (a gateway and three
- * worker nodes of the built jar, on 127.0.0.1), a model with two replicas on two of the three
- * nodes, and a steady client load through the gateway. Three phases, each checked before the
- * next: {@code kill -9} of a node hosting a replica, a rolling restart of every worker node,
- * and a graceful drain of a node. No client request may fail in any of them.
+ * The smallest cluster, as separate JVMs started by {@code deploy/local-cluster.sh}: a gateway
+ * and two worker nodes of the built jar, on 127.0.0.1, the example model with the default
+ * replica count ({@code auto}: one replica on each worker), and a steady client load through the
+ * gateway. Four phases, each checked before the next: {@code kill -9} of a worker (the survivor
+ * keeps serving and takes the model alone), bringing it back (two replicas again, one per
+ * node), a rolling restart of both workers, and a graceful drain of one. No client request may
+ * fail in any of them (issue 12, case 1).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterFailoverIT {
@@ -99,16 +101,13 @@ class ClusterFailoverIT {
     portBase = freeBase();
     httpPort = portBase + 250;
     adminPort = portBase + 251;
-    Path config = dir.resolve("models.conf");
-    Files.writeString(config, "models { half_plus_two { replicas = 2 } }\n");
     env = new HashMap<>(Map.of(
-        "NODES", "3",
+        "NODES", "2",
         "PORT_BASE", Integer.toString(portBase),
         "HTTP_PORT", Integer.toString(httpPort),
         "ADMIN_PORT", Integer.toString(adminPort),
         "GRPC_PORT", "0",
         "STATE_DIR", dir.resolve("cluster").toString(),
-        "MODEL_CONFIG", config.toString(),
         "NODE_HEAP", "-Xmx384m",
         "GATEWAY_HEAP", "-Xmx256m",
         "JAR", Path.of(System.getProperty("shardserve.jar", "target/shardserve.jar")).toAbsolutePath().toString()));
@@ -194,29 +193,46 @@ class ClusterFailoverIT {
     return s;
   }
 
+  /** The worker holding replica 0 of the model, as the gateway's admin API says. */
+  static String hostOfReplica0(Map<String, List<String>> hosts) {
+    return hosts.entrySet().stream().filter(e -> e.getValue().contains("half_plus_two#0")).map(Map.Entry::getKey)
+        .findFirst().orElseThrow(() -> new AssertionError("nobody hosts replica 0: " + hosts));
+  }
+
   @Test
   @Order(1)
-  void killMinus9_ofANodeHostingAReplica_failsNoRequest_andTheReplicaIsReHosted() throws Exception {
+  void killMinus9_ofTheWorkerHostingReplica0_failsNoRequest_andTheSurvivorTakesTheModel() throws Exception {
     Map<String, List<String>> before = hosts();
-    String victim = before.keySet().iterator().next();
-    String lost = before.get(victim).get(0);
-    int index = nodeIndex(victim);
+    // The survivor then holds replica 1, which the automatic count (one worker: one replica) no
+    // longer wants: it must keep serving until replica 0 serves on the survivor.
+    String victim = hostOfReplica0(before);
+    String survivor = before.keySet().stream().filter(a -> !a.equals(victim)).findFirst().orElseThrow();
     phase.set("kill-9");
     long t0 = System.nanoTime();
-    new ProcessBuilder("kill", "-9", Long.toString(pid(index))).start().waitFor();
+    new ProcessBuilder("kill", "-9", Long.toString(pid(nodeIndex(victim)))).start().waitFor();
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
       Map<String, List<String>> now = hosts();
-      return !now.containsKey(victim) && now.values().stream().anyMatch(l -> l.contains(lost)) && now.size() == 2;
+      return !now.containsKey(victim) && now.getOrDefault(survivor, List.of()).contains("half_plus_two#0");
     });
     long failoverMs = (System.nanoTime() - t0) / 1_000_000;
-    System.out.println("cluster phase kill-9: failover (kill to re-hosted) " + failoverMs + " ms");
+    System.out.println("cluster phase kill-9: failover (kill to replica 0 hosted by the survivor) " + failoverMs
+        + " ms");
     phase.set("after-kill");
     summary("kill-9");
-    script("start"); // brings the killed node back
   }
 
   @Test
   @Order(2)
+  void theKilledWorkerComesBack_andTheModelHasAReplicaOnEachWorkerAgain_failingNoRequest() throws Exception {
+    phase.set("return");
+    script("start"); // starts what is not running: the killed worker
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> hosts().size() == 2);
+    phase.set("after-return");
+    summary("return");
+  }
+
+  @Test
+  @Order(3)
   void rollingRestart_ofEveryWorkerNode_failsNoRequest() throws Exception {
     phase.set("rolling-restart");
     script("rolling-restart");
@@ -226,11 +242,11 @@ class ClusterFailoverIT {
   }
 
   @Test
-  @Order(3)
-  void drain_ofANode_movesItsReplicasBeforeItExits_andFailsNoRequest() throws Exception {
+  @Order(4)
+  void drain_ofANode_leavesTheOtherServingTheModel_andFailsNoRequest() throws Exception {
     Map<String, List<String>> before = hosts();
     String victim = before.keySet().iterator().next();
-    List<String> moving = before.get(victim);
+    String survivor = before.keySet().stream().filter(a -> !a.equals(victim)).findFirst().orElseThrow();
     long victimPid = pid(nodeIndex(victim));
     phase.set("drain");
     HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort
@@ -242,7 +258,7 @@ class ClusterFailoverIT {
         .until(() -> ProcessHandle.of(victimPid).map(p -> !p.isAlive()).orElse(true));
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
       Map<String, List<String>> now = hosts();
-      return !now.containsKey(victim) && moving.stream().allMatch(m -> now.values().stream().anyMatch(l -> l.contains(m)));
+      return !now.containsKey(victim) && now.getOrDefault(survivor, List.of()).contains("half_plus_two#0");
     });
     phase.set("after-drain");
     summary("drain");

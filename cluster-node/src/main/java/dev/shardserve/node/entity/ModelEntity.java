@@ -62,6 +62,11 @@ import java.util.function.Consumer;
  * once a wanted one is AVAILABLE and closed after its in-flight runs; a failed load is reported
  * and retried.
  *
+ * <p>Nothing is served before a desired state was read: this node's copy, or (when it holds none,
+ * as on a node that just joined) a read from a majority of the cluster, bounded; a majority that
+ * holds none means the cluster has none, and the default applies. While no read succeeds, the
+ * replica answers MODEL_NOT_READY with the reason, never a version nobody chose.
+ *
  * <p>Requests do not pass through this actor. It publishes a {@link LocalReplica} handle (the data
  * plane) in the node's {@link ReplicaHandles} while it serves, and a new {@link VersionTable} on
  * every change (one volatile write: a request never meets a half-swapped replica). Requests that
@@ -79,7 +84,9 @@ import java.util.function.Consumer;
  */
 public final class ModelEntity {
 
-  private record GotState(Replicator.GetResponse<LWWRegister<DesiredState>> response) implements Command.Internal {}
+  /** A read of the desired state: from this node's replica, or from a majority of the cluster. */
+  private record GotState(Replicator.GetResponse<LWWRegister<DesiredState>> response, boolean fromCluster)
+      implements Command.Internal {}
 
   private record StateChanged(Replicator.SubscribeResponse<LWWRegister<DesiredState>> response)
       implements Command.Internal {}
@@ -91,12 +98,12 @@ public final class ModelEntity {
   private record Scanned(Object incarnation, VersionScanner scanner, VersionScanner.Scan scan, boolean inRepository)
       implements Command.Internal {}
 
-  private record Loaded(Object incarnation, long version, LoadedModel model) implements Command.Internal {}
+  private record Loaded(Object incarnation, Versions.Slot slot, LoadedModel model) implements Command.Internal {}
 
-  private record LoadFailed(Object incarnation, long version, String fingerprint, String error)
+  private record LoadFailed(Object incarnation, Versions.Slot slot, String fingerprint, String error)
       implements Command.Internal {}
 
-  private record Freed(Object incarnation, long version) implements Command.Internal {}
+  private record Freed(Object incarnation, Versions.Slot slot) implements Command.Internal {}
 
   /** A request for a version still on its way, handed over by the handle; held until it is ready. */
   private record Waiting(InferCall call, Consumer<InferReply> reply) implements Command.Internal {}
@@ -114,6 +121,12 @@ public final class ModelEntity {
   }
 
   public static final String LOAD_DISPATCHER = "shardserve.node.load-dispatcher";
+
+  /**
+   * How long a read of the desired state from a majority of the cluster may take (when this
+   * node's replica holds none); a read that fails is tried again at the next poll.
+   */
+  static final Duration CLUSTER_READ_TIMEOUT = Duration.ofSeconds(5);
 
   private final ActorContext<Command> ctx;
   private final StashBuffer<Command> stash;
@@ -139,10 +152,18 @@ public final class ModelEntity {
   /** The message of the last base path refused by the repository roots (logged once per change). */
   private String refusedBase;
   private boolean scanning;
+  /** A read of the desired state is in flight. */
+  private boolean reading;
+  /** The failure to read any desired state was logged (once). */
+  private boolean unreadLogged;
+  /** The listing error last shown in the status and logged (logged once per change). */
+  private String shownListingError;
+  private boolean keptBeyondCount;
   private CompletableFuture<LoadedModel> pendingLoad;
   private boolean published;
   private long stashedBytes;
   private Behavior<Command> active;
+  private ReplicatorMessageAdapter<Command, LWWRegister<DesiredState>> replicator;
 
   public static Behavior<Command> create(String entityId, ActorRef<ClusterSharding.ShardCommand> shard,
       NodeSettings settings) {
@@ -170,7 +191,11 @@ public final class ModelEntity {
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     this.registry = ReplicaHandles.get(ctx.getSystem());
     this.metrics = ShardServeMetrics.get(ctx.getSystem()).model(model);
-    this.versions = new Versions(model, replica, settings.loadRetryMin(), settings.loadRetryMax(), metrics);
+    // A kept replica gives up once its replacement has served for a catalog publish (a poll) and
+    // its gossip, and a second for the gateways' routing tables.
+    Duration gossip = ctx.getSystem().settings().config().getDuration("akka.cluster.distributed-data.gossip-interval");
+    this.versions = new Versions(model, replica, settings.loadRetryMin(), settings.loadRetryMax(), metrics,
+        settings.pollInterval().plus(gossip).plusSeconds(1));
     this.queue = new InferenceQueue(model, replica, ModelSpec.DEFAULT.effectiveBatching(),
         RuntimePool.get(ctx.getSystem()), metrics);
     ActorRef<Command> self = ctx.getSelf();
@@ -180,8 +205,8 @@ public final class ModelEntity {
 
   private Behavior<Command> start(ReplicatorMessageAdapter<Command, LWWRegister<DesiredState>> replicator) {
     replicator.subscribe(DesiredState.KEY, StateChanged::new);
-    replicator.askGet(replyTo -> new Replicator.Get<>(DesiredState.KEY, Replicator.readLocal(), replyTo),
-        GotState::new);
+    this.replicator = replicator;
+    readDesired(false);
     timers.startTimerWithFixedDelay(Poll.INSTANCE, settings.pollInterval());
     active = Behaviors.receive(Command.class)
         .onMessage(Infer.class, m -> {
@@ -196,14 +221,7 @@ public final class ModelEntity {
         })
         .onMessage(GetMetadata.class, this::onMetadata)
         .onMessage(GetStatus.class, this::onStatus)
-        .onMessage(GotState.class, m -> {
-          if (m.response() instanceof Replicator.GetSuccess<LWWRegister<DesiredState>> ok) {
-            onDesired(ok.dataValue().getValue());
-          } else if (versions.desired() == null) {
-            onDesired(DesiredState.INITIAL);
-          }
-          return afterChange();
-        })
+        .onMessage(GotState.class, this::onGotState)
         .onMessage(StateChanged.class, m -> {
           if (m.response() instanceof Replicator.Changed<LWWRegister<DesiredState>> c) {
             onDesired(c.dataValue().getValue());
@@ -211,6 +229,9 @@ public final class ModelEntity {
           return afterChange();
         })
         .onMessageEquals(Poll.INSTANCE, () -> {
+          if (versions.desired() == null && !reading) {
+            readDesired(true); // the last read from the cluster failed: try again
+          }
           poll();
           return Behaviors.same();
         })
@@ -218,8 +239,8 @@ public final class ModelEntity {
         .onMessage(Loaded.class, this::onLoaded)
         .onMessage(LoadFailed.class, this::onLoadFailed)
         .onMessage(Freed.class, m -> {
-          if (m.incarnation() == this && versions.freed(m.version())) {
-            ctx.getLog().info("{} version {} is unloaded (END)", model, m.version());
+          if (m.incarnation() == this && versions.freed(m.slot())) {
+            ctx.getLog().info("{} version {} is unloaded (END)", model, m.slot().version);
           }
           converge();
           return afterChange();
@@ -234,6 +255,52 @@ public final class ModelEntity {
   }
 
   // ---- desired state and repository ----
+
+  /**
+   * Reads the desired state: this node's replica first (its durable copy, or what gossip brought),
+   * then, when it holds none, a majority of the cluster within {@link #CLUSTER_READ_TIMEOUT}.
+   */
+  private void readDesired(boolean fromCluster) {
+    reading = true;
+    Replicator.ReadConsistency consistency = fromCluster ? new Replicator.ReadMajority(CLUSTER_READ_TIMEOUT)
+        : Replicator.readLocal();
+    replicator.askGet(replyTo -> new Replicator.Get<>(DesiredState.KEY, consistency, replyTo),
+        response -> new GotState(response, fromCluster));
+  }
+
+  /**
+   * A replica converges only on a desired state it has read: this node's copy, else the cluster's
+   * (read from a majority). When a majority answers that there is none, the cluster has none: the
+   * default (serve every folder of the repository) is what everybody serves. When no majority
+   * answers, the replica serves nothing and says why (MODEL_NOT_READY) until a read succeeds or
+   * the state reaches this node; never a version nobody chose.
+   */
+  private Behavior<Command> onGotState(GotState m) {
+    reading = false;
+    if (m.response() instanceof Replicator.GetSuccess<LWWRegister<DesiredState>> ok) {
+      onDesired(ok.dataValue().getValue());
+    } else if (versions.desired() != null) {
+      return Behaviors.same(); // a change arrived meanwhile
+    } else if (!m.fromCluster()) {
+      readDesired(true);
+      return Behaviors.same(); // requests keep waiting for the read, which is bounded
+    } else if (m.response() instanceof Replicator.NotFound<LWWRegister<DesiredState>>) {
+      ctx.getLog().info("{} replica {}: the cluster holds no desired state; serving the default (every folder of "
+          + "the repository)", model, replica);
+      onDesired(DesiredState.INITIAL);
+    } else {
+      String reason = "its node holds no copy of the desired state, and a read from a majority of the cluster got no "
+          + "answer within " + CLUSTER_READ_TIMEOUT.toMillis() + " ms (tried again every "
+          + settings.pollInterval().toMillis() + " ms)";
+      if (!unreadLogged) {
+        unreadLogged = true; // once: the retries fail the same way
+        ctx.getLog().warn("{} replica {} serves nothing yet: {}", model, replica, reason);
+      }
+      versions.desiredUnread(reason);
+      publish(versions.table());
+    }
+    return afterChange();
+  }
 
   private void onDesired(DesiredState state) {
     versions.desired(state);
@@ -287,14 +354,44 @@ public final class ModelEntity {
     if (m.scanner() != scanner || m.scan() == null) {
       return Behaviors.same();
     }
-    versions.scanned(m.scan(), m.inRepository());
+    VersionScanner.ListingError error = m.scanner().listingError().orElse(null);
+    showListingError(error == null ? null : error.message());
+    versions.scanned(m.scan(), m.scanner().base(), m.inRepository(), error);
     converge();
     return afterChange();
   }
 
+  /**
+   * Logs a listing error of the model's folder once per change (appeared, changed, cleared); the
+   * status shows it meanwhile (each version's message, or MODEL_NOT_READY while none is held).
+   */
+  private void showListingError(String message) {
+    if (java.util.Objects.equals(message, shownListingError)) {
+      return;
+    }
+    if (message == null) {
+      ctx.getLog().info("{} replica {}: the versions in {} can be listed again", model, replica, scanner.base());
+    } else {
+      ctx.getLog().warn("{} replica {}: cannot list the versions in {}: {}; serving what the last successful "
+          + "listing found, and saying so in its status", model, replica, scanner.base(), message);
+    }
+    shownListingError = message;
+  }
+
   /** One convergence step: start a load, retire versions, passivate when not served. */
   private void converge() {
-    Versions.Steps steps = versions.converge(ticker.nanos(), Workers.up(ctx.getSystem()));
+    Versions.Steps steps = versions.converge(ticker.nanos(), Workers.counted(ctx.getSystem()),
+        r -> registry.find(model, r) != null);
+    if (versions.keptBeyondCount() != keptBeyondCount) {
+      keptBeyondCount = versions.keptBeyondCount();
+      if (keptBeyondCount) {
+        ctx.getLog().info("{} replica {} is beyond the model's replica count now (fewer worker nodes) and keeps "
+            + "serving until a replacement serves on this node", model, replica);
+      } else {
+        ctx.getLog().info("{} replica {} is within the replica count again, or its replacement serves", model,
+            replica);
+      }
+    }
     ModelSpec spec = versions.spec();
     if (spec != null && !spec.effectiveBatching().equals(queue.spec())) {
       queue.spec(spec.effectiveBatching());
@@ -335,22 +432,22 @@ public final class ModelEntity {
   }
 
   private void load(Versions.Slot slot) {
-    VersionScanner.Seen seen = versions.lastScan().stable().get(slot.version);
+    Path dir = slot.dir;
     long version = slot.version;
-    String fingerprint = seen.fingerprint();
+    String fingerprint = slot.fingerprint;
     boolean stateful = versions.spec().stateful();
     // the model's device (gpu|cpu|any): a cpu model's session sees no GPU, a gpu one fails to load without one
     SessionSettings session = settings.session().forDevice(versions.spec().device());
-    ctx.getLog().info("loading {} version {} from {}", model, version, seen.dir());
+    ctx.getLog().info("loading {} version {} from {}", model, version, dir);
     lifecycle.versionLoading(model, version);
     loadStartedNanos = ticker.nanos();
     LoadProgress progress = new LoadProgress(lifecycle, model, version, ticker);
     akka.actor.Cancellable reports = ctx.getSystem().scheduler().scheduleAtFixedRate(LoadProgress.EVERY,
         LoadProgress.EVERY, () -> progress.report(), ctx.getSystem().executionContext());
     pendingLoad = CompletableFuture.supplyAsync(() -> {
-      LoadedModel loaded = SavedModelLoader.load(seen.dir(), version, session);
+      LoadedModel loaded = SavedModelLoader.load(dir, version, session);
       try {
-        Warmup.run(loaded, seen.dir(), settings.syntheticWarmupRuns(), stateful, progress);
+        Warmup.run(loaded, dir, settings.syntheticWarmupRuns(), stateful, progress);
         return loaded;
       } catch (RuntimeException e) {
         loaded.close();
@@ -362,8 +459,8 @@ public final class ModelEntity {
       reports.cancel();
     });
     Object incarnation = this;
-    ctx.pipeToSelf(pendingLoad, (m, error) -> m != null ? new Loaded(incarnation, version, m)
-        : new LoadFailed(incarnation, version, fingerprint, rootMessage(error)));
+    ctx.pipeToSelf(pendingLoad, (m, error) -> m != null ? new Loaded(incarnation, slot, m)
+        : new LoadFailed(incarnation, slot, fingerprint, rootMessage(error)));
   }
 
   private Behavior<Command> onLoaded(Loaded m) {
@@ -373,9 +470,10 @@ public final class ModelEntity {
     pendingLoad = null;
     long took = ticker.nanos() - loadStartedNanos;
     metrics.loaded(took);
-    if (versions.loaded(m.version(), m.model())) {
-      ctx.getLog().info("{} version {} is AVAILABLE", model, m.version());
-      lifecycle.versionLoaded(model, m.version(), Duration.ofNanos(took));
+    long version = m.slot().version;
+    if (versions.loaded(m.slot(), m.model())) {
+      ctx.getLog().info("{} version {} is AVAILABLE (from {})", model, version, m.slot().dir);
+      lifecycle.versionLoaded(model, version, Duration.ofNanos(took));
     } else {
       m.model().close();
     }
@@ -389,21 +487,23 @@ public final class ModelEntity {
     }
     pendingLoad = null;
     metrics.loadFailed();
-    lifecycle.versionLoadFailed(model, m.version(), m.error());
-    Duration backoff = versions.loadFailed(m.version(), m.fingerprint(), m.error(), ticker.nanos());
+    long version = m.slot().version;
+    lifecycle.versionLoadFailed(model, version, m.error());
+    Duration backoff = versions.loadFailed(m.slot(), m.fingerprint(), m.error(), ticker.nanos());
     ctx.getLog().warn("{} version {} failed to load (retry in {} or when its files change): {}", model,
-        m.version(), backoff, m.error());
+        version, backoff, m.error());
     converge();
     return afterChange();
   }
 
   private void retire(Versions.Slot slot) {
     LoadedModel m = slot.model;
-    ctx.getLog().info("{} version {} is UNLOADING (closed after its runs in flight)", model, slot.version);
+    ctx.getLog().info("{} version {} (from {}) is UNLOADING (closed after its runs in flight)", model, slot.version,
+        slot.dir);
     lifecycle.versionRetired(model, slot.version);
     m.close();
     Object incarnation = this;
-    ctx.pipeToSelf(m.whenFreed(), (v, e) -> new Freed(incarnation, slot.version));
+    ctx.pipeToSelf(m.whenFreed(), (v, e) -> new Freed(incarnation, slot));
   }
 
   // ---- requests that reach the actor ----
@@ -485,6 +585,11 @@ public final class ModelEntity {
 
   private Behavior<Command> stop() {
     String reason = "replica " + replica + " of " + model + " is stopping (handoff or drain)";
+    if (versions.spec() != null && versions.spec().stateful() && published) {
+      // Rebalancing never moves a stateful replica; a drain or a rolling restart does.
+      ctx.getLog().warn("state loss: stateful replica {} of {} is stopping (its node drains or leaves); it starts "
+          + "again from its saved model on another node, without the state it held", replica, model);
+    }
     ctx.getLog().info("replica {} of {} is stopping: finishing {} queued requests and {} running batches", replica,
         model, queue.queuedRequests(), queue.running());
     handle.close(reason);
@@ -507,7 +612,7 @@ public final class ModelEntity {
         .onMessage(Drained.class, m -> m.incarnation() == this ? Behaviors.stopped() : Behaviors.same())
         .onMessage(Freed.class, m -> {
           if (m.incarnation() == this) {
-            versions.freed(m.version());
+            versions.freed(m.slot());
           }
           return Behaviors.same();
         })

@@ -24,6 +24,11 @@ import java.util.TreeMap;
  * @param errors load errors of versions that ended in a failure
  * @param inProgress true while any version is on its way (then a request naming no version waits
  *     rather than failing when none is AVAILABLE)
+ * @param listingNote why the model's folder cannot be listed now, or null: a request that no
+ *     version answers is then MODEL_NOT_READY with this note (the version may well exist)
+ * @param refusal the answer to every request, or null: the replica has no desired state to serve
+ *     (MODEL_NOT_READY with the reason) or is not one of the model's replicas now (UNAVAILABLE:
+ *     another replica serves the model)
  */
 record VersionTable(
     String model,
@@ -34,11 +39,30 @@ record VersionTable(
     Map<String, Long> labels,
     Set<Long> onTheWay,
     NavigableMap<Long, String> errors,
-    boolean inProgress) {
+    boolean inProgress,
+    String listingNote,
+    Failure refusal) {
+
+  VersionTable(String model, boolean ready, boolean served, NavigableMap<Long, LoadedModel> available, long latest,
+      Map<String, Long> labels, Set<Long> onTheWay, NavigableMap<Long, String> errors, boolean inProgress) {
+    this(model, ready, served, available, latest, labels, onTheWay, errors, inProgress, null, null);
+  }
+
+  VersionTable(String model, boolean ready, boolean served, NavigableMap<Long, LoadedModel> available, long latest,
+      Map<String, Long> labels, Set<Long> onTheWay, NavigableMap<Long, String> errors, boolean inProgress,
+      String listingNote) {
+    this(model, ready, served, available, latest, labels, onTheWay, errors, inProgress, listingNote, null);
+  }
 
   /** Before the replica knows anything: every request waits. */
   static VersionTable waiting(String model) {
     return new VersionTable(model, false, false, new TreeMap<>(), -1, Map.of(), Set.of(), new TreeMap<>(), true);
+  }
+
+  /** Every request is answered {@code refusal}: nothing is served, and nothing waits. */
+  static VersionTable refusing(String model, Failure refusal) {
+    return new VersionTable(model, true, false, new TreeMap<>(), -1, Map.of(), Set.of(), new TreeMap<>(), false,
+        null, refusal);
   }
 
   /** What {@link #resolve} answers when the request must wait for a version still on its way. */
@@ -50,6 +74,9 @@ record VersionTable(
 
   /** The AVAILABLE version's model, a {@link Failure}, or {@link #WAIT}. */
   Object resolve(VersionSelector selector) {
+    if (refusal != null) {
+      return refusal;
+    }
     if (!ready) {
       return WAIT;
     }
@@ -79,7 +106,13 @@ record VersionTable(
       return new Failure(ErrorCode.MODEL_LOAD_FAILED, model + " version " + e.getKey() + " failed to load: "
           + e.getValue());
     }
-    return new Failure(ErrorCode.MODEL_NOT_FOUND, "Servable not found for request: " + selector.describe(model));
+    return notFound(new Failure(ErrorCode.MODEL_NOT_FOUND, "Servable not found for request: "
+        + selector.describe(model)));
+  }
+
+  /** {@code failure}, or MODEL_NOT_READY with the listing note while the folder cannot be listed. */
+  private Failure notFound(Failure failure) {
+    return listingNote == null ? failure : new Failure(ErrorCode.MODEL_NOT_READY, listingNote);
   }
 
   private Object version(long v, java.util.function.Supplier<Failure> notThere) {
@@ -94,6 +127,6 @@ record VersionTable(
     if (error != null) {
       return new Failure(ErrorCode.MODEL_LOAD_FAILED, model + " version " + v + " failed to load: " + error);
     }
-    return notThere.get();
+    return notFound(notThere.get());
   }
 }

@@ -2,9 +2,9 @@ package dev.shardserve.node.entity;
 
 import dev.shardserve.desired.DesiredState;
 import dev.shardserve.desired.ModelSpec;
+import dev.shardserve.metrics.ModelMetrics;
 import dev.shardserve.node.lifecycle.VersionPlan;
 import dev.shardserve.node.lifecycle.VersionScanner;
-import dev.shardserve.metrics.ModelMetrics;
 import dev.shardserve.node.runtime.LoadedModel;
 import dev.shardserve.protocol.ErrorCode;
 import dev.shardserve.protocol.ModelProtocol.Failure;
@@ -13,7 +13,9 @@ import dev.shardserve.protocol.ModelProtocol.StatusReply;
 import dev.shardserve.protocol.ModelProtocol.VersionState;
 import dev.shardserve.protocol.ModelProtocol.VersionStatus;
 import dev.shardserve.protocol.VersionSelector;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,6 +25,7 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.IntPredicate;
 
 /**
  * The versions one replica holds, each in TF Serving's states (START, LOADING, AVAILABLE,
@@ -39,15 +42,33 @@ import java.util.TreeSet;
  * </ul>
  * Transitions: START → LOADING → AVAILABLE → UNLOADING → END; LOADING → END (failed, with its
  * error; later START again when a retry is due).
+ *
+ * <p>A version is its number <em>and</em> its folder: when the model's base path changes, the
+ * versions loaded from the old folder are <b>displaced</b> (even where the new folder has the same
+ * numbers): they keep answering until a wanted version of the new folder is AVAILABLE, then they
+ * are retired (availability first), or at once when the new folder lists fine and holds no
+ * version at all.
+ *
+ * <p>Nothing is served before a desired state was read ({@link #desired(DesiredState)}); while
+ * none could be ({@link #desiredUnread}), requests and status queries are answered
+ * MODEL_NOT_READY with the reason instead of waiting.
+ *
+ * <p>A replica numbered beyond its model's replica count is <b>surplus</b>: it serves nothing
+ * and answers UNAVAILABLE (another replica serves the model: the gateway retries there). Except
+ * that an automatic count that fell because worker nodes went away does not take an AVAILABLE
+ * replica out of service: it keeps serving until every replica within the count has served on
+ * this node (its replacement) for a grace time in which the gateways learn where it is, and only
+ * an explicit count (an admin decision) gives it up at once.
  */
 final class Versions {
 
-  /** One version as this replica holds it. */
+  /** One version as this replica holds it: a number and the folder it is (to be) loaded from. */
   static final class Slot {
     final long version;
     VersionState state = VersionState.START;
     String error;
     LoadedModel model;
+    Path dir;
     String fingerprint;
     String failedFingerprint;
     long retryAtNanos;
@@ -71,15 +92,33 @@ final class Versions {
   private final Duration retryMin;
   private final Duration retryMax;
   private final TreeMap<Long, Slot> slots = new TreeMap<>();
+  /** Versions loaded from a previous base path, by number: they answer until the new folder's do. */
+  private final TreeMap<Long, Slot> displaced = new TreeMap<>();
+  /** Displaced versions pushed out by a later displacement of the same number: retired at the next step. */
+  private final List<Slot> pushedOut = new ArrayList<>();
   private DesiredState desired;
+  private String desiredUnread;
   private ModelSpec spec;
+  private boolean surplus;
+  private boolean keptBeyondCount;
+  /** Since when the replacements of this replica (beyond the count) serve on this node, or null. */
+  private Long replacedAtNanos;
+  private final long replacementGraceNanos;
   private VersionScanner.Scan lastScan;
+  private Path base;
+  private VersionScanner.ListingError listingError;
   private boolean inRepository;
-  private Long loadingVersion;
+  private Slot loading;
   private Duration nextBackoff;
   private boolean passivating;
 
-  Versions(String model, int replica, Duration retryMin, Duration retryMax, ModelMetrics metrics) {
+  /**
+   * @param replacementGrace how long the replacements of a replica kept beyond the count must have
+   *     served on this node before it gives up (the gateways learn of them meanwhile)
+   */
+  Versions(String model, int replica, Duration retryMin, Duration retryMax, ModelMetrics metrics,
+      Duration replacementGrace) {
+    this.replacementGraceNanos = replacementGrace.toNanos();
     this.model = model;
     this.replica = replica;
     this.metrics = metrics;
@@ -88,28 +127,67 @@ final class Versions {
     this.nextBackoff = retryMin;
   }
 
+  /** A desired state that was read (local durable copy, a read from the cluster, or a change). */
   void desired(DesiredState state) {
     this.desired = state;
+    this.desiredUnread = null;
   }
 
   DesiredState desired() {
     return desired;
   }
 
+  /**
+   * No desired state could be read ({@code reason} says why): until one is, requests are answered
+   * MODEL_NOT_READY with the reason rather than held. Ignored once a state was read.
+   */
+  void desiredUnread(String reason) {
+    if (desired == null) {
+      this.desiredUnread = reason;
+    }
+  }
+
   /** Moves a slot to {@code state}, and says so in the metrics (shardserve_model_version_state). */
   private void state(Slot slot, VersionState state) {
     slot.state = state;
-    metrics.versionState(slot.version, dev.shardserve.metrics.VersionState.valueOf(state.name()));
+    Slot current = slots.get(slot.version);
+    if (current == null || current == slot) { // a displaced slot does not speak for a current one of that number
+      metrics.versionState(slot.version, dev.shardserve.metrics.VersionState.valueOf(state.name()));
+    }
   }
 
-  /** A successful scan of the model's folder. */
-  void scanned(VersionScanner.Scan scan, boolean inRepository) {
+  /**
+   * A scan of the model's folder {@code base}: a successful one, or the last successful one while
+   * {@code listingError} says why the folder cannot be listed (null when it can).
+   */
+  void scanned(VersionScanner.Scan scan, Path base, boolean inRepository, VersionScanner.ListingError listingError) {
     this.lastScan = scan;
+    this.base = base;
     this.inRepository = inRepository;
-    for (Slot slot : slots.values()) {
+    this.listingError = listingError;
+    for (Slot slot : new ArrayList<>(slots.values())) {
+      if (slot.dir != null && !base.equals(slot.dir.getParent())) {
+        displace(slot);
+        continue;
+      }
       VersionScanner.Seen seen = scan.stable().get(slot.version);
-      if (seen != null) {
+      if (seen != null && (slot.dir == null || slot.dir.equals(seen.dir()))) {
         slot.fingerprint = seen.fingerprint();
+      }
+    }
+  }
+
+  /**
+   * A slot of another folder than the current base: one that serves (or is being retired) moves
+   * aside and answers until the new folder's versions do; any other is dropped (a load in flight
+   * finds its slot gone, and its model is closed).
+   */
+  private void displace(Slot slot) {
+    slots.remove(slot.version);
+    if (slot.state == VersionState.AVAILABLE || slot.state == VersionState.UNLOADING) {
+      Slot before = displaced.put(slot.version, slot);
+      if (before != null && before.state == VersionState.AVAILABLE) {
+        pushedOut.add(before);
       }
     }
   }
@@ -129,7 +207,7 @@ final class Versions {
   }
 
   boolean loading() {
-    return loadingVersion != null;
+    return loading != null;
   }
 
   Slot slot(long version) {
@@ -137,16 +215,50 @@ final class Versions {
   }
 
   /**
-   * Brings the held versions one step closer to the desired ones. {@code workersUp} decides
-   * automatic replica counts; a replica beyond its model's count serves nothing and passivates.
+   * True while this replica is beyond its model's automatic replica count (worker nodes went
+   * away) and keeps serving until its replacement serves.
    */
-  Steps converge(long nowNanos, int workersUp) {
+  boolean keptBeyondCount() {
+    return keptBeyondCount;
+  }
+
+  /**
+   * Brings the held versions one step closer to the desired ones. {@code workers} decides
+   * automatic replica counts; {@code servingHere} says whether a replica of this model serves on
+   * this node (the replacements of a replica beyond the count). A replica beyond its model's
+   * count serves nothing and passivates, unless it is kept (see the class comment).
+   */
+  Steps converge(long nowNanos, int workers, IntPredicate servingHere) {
     if (!ready()) {
       return new Steps(null, List.of(), false);
     }
-    spec = desired.effective(model, inRepository || desired.models().containsKey(model));
-    if (spec != null && replica >= spec.replicasFor(workersUp)) {
-      spec = null;
+    ModelSpec served = desired.effective(model, inRepository || desired.models().containsKey(model));
+    spec = served;
+    surplus = false;
+    keptBeyondCount = false;
+    int count = served == null ? 0 : served.replicasFor(workers);
+    if (served == null || replica < count) {
+      replacedAtNanos = null;
+    } else {
+      boolean adminDecision = served.replicas() != ModelSpec.AUTO_REPLICAS || served.stateful();
+      boolean replacementsServe = true;
+      for (int r = 0; r < count && replacementsServe; r++) {
+        replacementsServe = servingHere.test(r);
+      }
+      if (!replacementsServe) {
+        replacedAtNanos = null;
+      } else if (replacedAtNanos == null) {
+        replacedAtNanos = nowNanos;
+      }
+      // Given up once the replacements have served for the grace time: long enough for the
+      // gateways to learn where they are (a catalog publish and its gossip).
+      boolean replaced = replacedAtNanos != null && nowNanos - replacedAtNanos >= replacementGraceNanos;
+      if (adminDecision || replaced || !servesAnything()) {
+        spec = null;
+        surplus = true;
+      } else {
+        keptBeyondCount = true;
+      }
     }
     SortedSet<Long> wanted = wanted();
     Map<Long, VersionPlan.Held> held = new HashMap<>();
@@ -154,7 +266,7 @@ final class Versions {
       held.put(s.version, new VersionPlan.Held(s.state, s.retryDue(nowNanos)));
     }
     VersionPlan.Steps steps = VersionPlan.plan(wanted, spec == null ? new TreeSet<>() : lastScan.onDisk(), held,
-        loadingVersion != null);
+        loading != null);
     for (Long v : wanted) {
       if (!slots.containsKey(v)) {
         Slot slot = new Slot(v);
@@ -162,7 +274,8 @@ final class Versions {
         state(slot, VersionState.START);
       }
     }
-    List<Slot> retire = new ArrayList<>();
+    List<Slot> retire = new ArrayList<>(pushedOut);
+    pushedOut.clear();
     for (Long v : steps.retire()) {
       Slot s = slots.get(v);
       state(s, VersionState.UNLOADING);
@@ -174,16 +287,26 @@ final class Versions {
         state(gone, VersionState.END);
       }
     }
+    if (spec == null || wantedAvailable(wanted) || (listingError == null && lastScan.onDisk().isEmpty())) {
+      for (Slot d : displaced.values()) {
+        if (d.state == VersionState.AVAILABLE) {
+          state(d, VersionState.UNLOADING);
+          retire.add(d);
+        }
+      }
+    }
     Slot load = null;
-    if (steps.load() != null && lastScan.stable().containsKey(steps.load())) {
+    VersionScanner.Seen seen = steps.load() == null ? null : lastScan.stable().get(steps.load());
+    if (seen != null) {
       load = slots.get(steps.load());
       state(load, VersionState.LOADING);
-      load.fingerprint = lastScan.stable().get(load.version).fingerprint();
-      loadingVersion = load.version;
+      load.dir = seen.dir();
+      load.fingerprint = seen.fingerprint();
+      loading = load;
     }
     boolean passivate = false;
-    if (spec == null && loadingVersion == null && !passivating && slots.values().stream()
-        .noneMatch(s -> s.state == VersionState.UNLOADING || s.state == VersionState.AVAILABLE)) {
+    if (spec == null && loading == null && !passivating && !servesAnything() && slots.values().stream()
+        .noneMatch(s -> s.state == VersionState.UNLOADING) && displaced.isEmpty()) {
       passivating = true;
       passivate = true;
     } else if (spec != null) {
@@ -192,15 +315,34 @@ final class Versions {
     return new Steps(load, retire, passivate);
   }
 
+  private boolean servesAnything() {
+    return slots.values().stream().anyMatch(s -> s.state == VersionState.AVAILABLE)
+        || displaced.values().stream().anyMatch(s -> s.state == VersionState.AVAILABLE);
+  }
+
+  private boolean wantedAvailable(SortedSet<Long> wanted) {
+    for (Long v : wanted) {
+      Slot s = slots.get(v);
+      if (s != null && s.state == VersionState.AVAILABLE) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private SortedSet<Long> wanted() {
     return spec == null ? new TreeSet<>() : spec.policy().select(new TreeSet<>(lastScan.stable().keySet()));
   }
 
-  /** A load finished: AVAILABLE. False when the version was forgotten meanwhile (the caller closes the model). */
-  boolean loaded(long version, LoadedModel m) {
-    loadingVersion = null;
-    Slot slot = slots.get(version);
-    if (slot == null) {
+  /**
+   * A load finished: AVAILABLE. False when its slot was forgotten or displaced meanwhile (the
+   * caller closes the model).
+   */
+  boolean loaded(Slot slot, LoadedModel m) {
+    if (loading == slot) {
+      loading = null;
+    }
+    if (slots.get(slot.version) != slot || slot.state != VersionState.LOADING) {
       return false;
     }
     state(slot, VersionState.AVAILABLE);
@@ -211,11 +353,12 @@ final class Versions {
   }
 
   /** A load failed: END with the error, retried after the backoff (which doubles) or when its files change. */
-  Duration loadFailed(long version, String fingerprint, String error, long nowNanos) {
-    loadingVersion = null;
+  Duration loadFailed(Slot slot, String fingerprint, String error, long nowNanos) {
+    if (loading == slot) {
+      loading = null;
+    }
     Duration backoff = nextBackoff;
-    Slot slot = slots.get(version);
-    if (slot != null) {
+    if (slots.get(slot.version) == slot) {
       state(slot, VersionState.END);
       slot.error = error;
       slot.failedFingerprint = fingerprint;
@@ -225,32 +368,64 @@ final class Versions {
     return backoff;
   }
 
-  /** A retired version's session was released: END. True when that changed anything. */
-  boolean freed(long version) {
-    Slot s = slots.get(version);
-    if (s != null && s.state == VersionState.UNLOADING) {
-      state(s, VersionState.END);
-      s.model = null;
-      return true;
+  /** A retired version's session was released: END (a displaced one is forgotten). True when that changed anything. */
+  boolean freed(Slot s) {
+    if (s.state != VersionState.UNLOADING) {
+      return false;
     }
-    return false;
+    state(s, VersionState.END);
+    s.model = null;
+    displaced.remove(s.version, s);
+    return true;
   }
 
   /** Every loaded model, for closing when the replica stops; the slots are emptied. */
   List<LoadedModel> releaseAll() {
     List<LoadedModel> out = new ArrayList<>();
-    for (Slot s : slots.values()) {
+    List<Slot> all = new ArrayList<>(slots.values());
+    all.addAll(displaced.values());
+    all.addAll(pushedOut);
+    for (Slot s : all) {
       if (s.model != null) {
         out.add(s.model);
         s.model = null;
       }
     }
     slots.clear();
+    displaced.clear();
+    pushedOut.clear();
     return out;
+  }
+
+  /** Why this replica cannot answer for the model now, or null: no desired state read, or surplus. */
+  private Failure refusal() {
+    if (desired == null && desiredUnread != null) {
+      return new Failure(ErrorCode.MODEL_NOT_READY, model + " replica " + replica + " serves nothing yet: "
+          + desiredUnread);
+    }
+    if (surplus) {
+      return new Failure(ErrorCode.UNAVAILABLE, model + " replica " + replica + " is not one of the model's "
+          + "replicas now (it is beyond the replica count); another replica serves it");
+    }
+    return null;
+  }
+
+  /** Why requests that no version answers may still succeed later: the folder cannot be listed now. */
+  private String listingNote() {
+    if (listingError == null) {
+      return null;
+    }
+    return "the versions of " + model + " in " + base + " cannot be listed (" + listingError.failedScans()
+        + " failed scan(s) since " + Instant.ofEpochMilli(listingError.sinceEpochMillis()) + "): "
+        + listingError.message() + "; serving what the last successful listing found";
   }
 
   /** The request path's view of this state. */
   VersionTable table() {
+    Failure refused = refusal();
+    if (refused != null) {
+      return VersionTable.refusing(model, refused);
+    }
     if (!ready()) {
       return VersionTable.waiting(model);
     }
@@ -269,6 +444,11 @@ final class Versions {
         errors.put(s.version, s.error);
       }
     }
+    for (Slot d : displaced.values()) {
+      if (d.state == VersionState.AVAILABLE) {
+        available.putIfAbsent(d.version, d.model); // the old folder's answers until the new folder's
+      }
+    }
     boolean unstable = false;
     for (Long v : lastScan.onDisk()) {
       if (!lastScan.stable().containsKey(v)) {
@@ -278,7 +458,7 @@ final class Versions {
         }
       }
     }
-    boolean inProgress = loadingVersion != null || anyStart || unstable;
+    boolean inProgress = loading != null || anyStart || unstable;
     if (!inProgress) {
       onTheWay.clear(); // nothing is coming: a request for such a version fails instead of waiting
     }
@@ -286,7 +466,7 @@ final class Versions {
     if (spec != null) {
       SortedSet<Long> wanted = wanted();
       for (Long v : available.descendingKeySet()) {
-        if (wanted.contains(v)) {
+        if (wanted.contains(v) && slots.containsKey(v) && slots.get(v).state == VersionState.AVAILABLE) {
           latest = v;
           break;
         }
@@ -296,15 +476,25 @@ final class Versions {
       }
     }
     return new VersionTable(model, true, spec != null, available, latest,
-        spec == null ? Map.of() : Map.copyOf(spec.labels()), Set.copyOf(onTheWay), errors, inProgress);
+        spec == null ? Map.of() : Map.copyOf(spec.labels()), Set.copyOf(onTheWay), errors, inProgress,
+        listingNote());
   }
 
-  /** TF Serving's status: every version for Latest, one for a version or a label; null while not ready. */
+  /**
+   * TF Serving's status: every version for Latest, one for a version or a label; null while it
+   * must wait (the desired state is being read). While the folder cannot be listed, each version
+   * that has no error of its own carries that note in its status message.
+   */
   StatusReply status(VersionSelector sel) {
+    Failure refused = refusal();
+    if (refused != null) {
+      return refused;
+    }
     if (!ready()) {
       return null;
     }
-    if (spec == null && slots.isEmpty()) {
+    String note = listingNote();
+    if (spec == null && slots.isEmpty() && displaced.isEmpty()) {
       return new Failure(ErrorCode.MODEL_NOT_FOUND, "Servable not found for request: " + sel.describe(model));
     }
     Long only = null;
@@ -317,10 +507,21 @@ final class Versions {
       }
     }
     List<VersionStatus> out = new ArrayList<>();
-    for (Slot s : slots.descendingMap().values()) {
-      if (only == null || only == s.version) {
-        out.add(new VersionStatus(s.version, s.state, s.error == null ? null : ErrorCode.MODEL_LOAD_FAILED, s.error));
+    TreeSet<Long> numbers = new TreeSet<>(slots.keySet());
+    numbers.addAll(displaced.keySet());
+    for (Long v : numbers.descendingSet()) {
+      if (only != null && only != v.longValue()) {
+        continue;
       }
+      for (Slot s : new Slot[] {slots.get(v), displaced.get(v)}) {
+        if (s != null) {
+          String message = s.error != null ? s.error : note;
+          out.add(new VersionStatus(s.version, s.state, s.error == null ? null : ErrorCode.MODEL_LOAD_FAILED, message));
+        }
+      }
+    }
+    if (out.isEmpty() && note != null) {
+      return new Failure(ErrorCode.MODEL_NOT_READY, note);
     }
     if (out.isEmpty() && only == null && spec != null) {
       return new ModelStatus(out, lastScan.onDisk()); // served, nothing loaded yet

@@ -117,7 +117,7 @@ public final class VersionScanner {
     }
     ListingError recovered = listingError;
     if (recovered != null) {
-      log.info("versions in {} can be listed again after {} failed scan(s)", base, recovered.failedScans());
+      log.debug("versions in {} can be listed again after {} failed scan(s)", base, recovered.failedScans());
       listingError = null;
     }
     SortedMap<Long, Seen> stable = new TreeMap<>();
@@ -164,7 +164,8 @@ public final class VersionScanner {
     listingError = new ListingError(message, before == null ? 1 : before.failedScans() + 1,
         before == null ? System.currentTimeMillis() : before.sinceEpochMillis());
     if (before == null) {
-      log.warn("cannot list versions in {}: {}; keeping the last scan ({} on disk) until a listing succeeds",
+      // The owner (the replica) logs each change of the error once, and shows it in its status.
+      log.debug("cannot list versions in {}: {}; keeping the last scan ({} on disk) until a listing succeeds",
           base, message, lastScan.onDisk());
     } else {
       log.debug("still cannot list versions in {} ({} failed scans): {}", base, listingError.failedScans(), message);

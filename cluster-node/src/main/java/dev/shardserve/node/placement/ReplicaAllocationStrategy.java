@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import scala.collection.immutable.IndexedSeq;
 import scala.concurrent.Future;
 import scala.jdk.javaapi.CollectionConverters;
@@ -46,7 +47,8 @@ import scala.jdk.javaapi.CollectionConverters;
  * ({@code ./shardserve bench allocation}) runs at 100 nodes without a cluster. With no {@code gpu}
  * node up, a {@code gpu} model is allocated as any other (it then fails to load there, with that
  * reason in its status and its answers); once a {@code gpu} node is up, rebalancing moves it there
- * first.
+ * first. Rebalancing never moves a replica of a stateful model (desired state): its TensorFlow
+ * variables would reset; a drain or a crash still moves it.
  */
 public final class ReplicaAllocationStrategy extends ShardCoordinator.AbstractShardAllocationStrategy {
 
@@ -88,7 +90,14 @@ public final class ReplicaAllocationStrategy extends ShardCoordinator.AbstractSh
       return Futures.successful(Set.of());
     }
     Map<ActorRef, List<String>> nodes = usable(currentShardAllocations);
-    return Futures.successful(rebalance(nodes, capacities(nodes.keySet()), devices()));
+    return Futures.successful(rebalance(nodes, capacities(nodes.keySet()), devices(), this::stateful));
+  }
+
+  /** A replica of a stateful model: never moved by rebalancing (its state would be lost). */
+  private boolean stateful(String shard) {
+    LWWRegister<DesiredState> d = desired.get();
+    ModelSpec spec = d == null ? null : d.getValue().models().get(EntityIds.model(shard));
+    return spec != null && spec.stateful();
   }
 
   // ---- the rules, as pure functions ----
@@ -115,13 +124,19 @@ public final class ReplicaAllocationStrategy extends ShardCoordinator.AbstractSh
    */
   public static <N> Set<String> rebalance(Map<N, List<String>> nodes, Map<N, NodeCapacity> capacity,
       Function<String, Device> deviceOf) {
+    return rebalance(nodes, capacity, deviceOf, shard -> false);
+  }
+
+  /** As {@link #rebalance(Map, Map, Function)}, never moving a shard {@code pinned} accepts. */
+  public static <N> Set<String> rebalance(Map<N, List<String>> nodes, Map<N, NodeCapacity> capacity,
+      Function<String, Device> deviceOf, Predicate<String> pinned) {
     Map<N, List<String>> gpuNodes = eligible(nodes, capacity, Device.GPU);
     if (!gpuNodes.isEmpty()) {
       Set<String> misplaced = new TreeSet<>();
       for (Map.Entry<N, List<String>> e : nodes.entrySet()) {
         if (!gpuNodes.containsKey(e.getKey())) {
           for (String shard : e.getValue()) {
-            if (deviceOf.apply(EntityIds.model(shard)) == Device.GPU) {
+            if (deviceOf.apply(EntityIds.model(shard)) == Device.GPU && !pinned.test(shard)) {
               misplaced.add(shard);
             }
           }
@@ -132,16 +147,17 @@ public final class ReplicaAllocationStrategy extends ShardCoordinator.AbstractSh
       }
     }
     Set<String> apart = separable(nodes, gpuNodes.size(), deviceOf);
+    apart.removeIf(pinned);
     if (!apart.isEmpty()) {
       return apart;
     }
-    Set<String> move = ReplicaPlacement.rebalance(nodes, weights(nodes, capacity));
+    Set<String> move = ReplicaPlacement.rebalance(nodes, weights(nodes, capacity), pinned);
     if (move.isEmpty() || gpuNodes.isEmpty() || gpuNodes.size() == nodes.size()) {
       return move;
     }
     boolean gpuShard = move.stream().anyMatch(s -> deviceOf.apply(EntityIds.model(s)) == Device.GPU);
     if (gpuShard && !capacity.getOrDefault(leastLoaded(nodes, capacity), UNKNOWN).gpu()) {
-      return ReplicaPlacement.rebalance(gpuNodes, weights(gpuNodes, capacity));
+      return ReplicaPlacement.rebalance(gpuNodes, weights(gpuNodes, capacity), pinned);
     }
     return move;
   }
@@ -167,7 +183,7 @@ public final class ReplicaAllocationStrategy extends ShardCoordinator.AbstractSh
       }
     }
     if (crowded.isEmpty()) {
-      return Set.of();
+      return new TreeSet<>();
     }
     Set<String> out = new TreeSet<>();
     for (List<String> group : crowded) {

@@ -15,7 +15,9 @@ import java.util.Set;
  *       there is one, and among those the one with the lowest load {@code (shards + 1) / weight};</li>
  *   <li><b>rebalance</b>: at most one shard per round, from the most to the least loaded node, and
  *       only when the move makes the spread better and keeps anti-affinity: rebalancing is
- *       gradual and never moves all replicas of a model at once.</li>
+ *       gradual and never moves all replicas of a model at once. A <b>pinned</b> shard (the
+ *       replica of a stateful model, whose state a move would lose) is never chosen: it moves
+ *       only when its node drains or crashes.</li>
  * </ul>
  *
  * @param <N> a node (a shard region)
@@ -43,6 +45,12 @@ public final class ReplicaPlacement {
 
   /** One shard to move now, or none. */
   public static <N> Set<String> rebalance(Map<N, List<String>> nodes, Map<N, Double> weights) {
+    return rebalance(nodes, weights, shard -> false);
+  }
+
+  /** One shard to move now, or none; a shard for which {@code pinned} is true is never moved. */
+  public static <N> Set<String> rebalance(Map<N, List<String>> nodes, Map<N, Double> weights,
+      java.util.function.Predicate<String> pinned) {
     if (nodes.size() < 2) {
       return Set.of();
     }
@@ -62,7 +70,7 @@ public final class ReplicaPlacement {
     List<String> candidates = new ArrayList<>(nodes.get(most));
     Collections.sort(candidates);
     for (String shard : candidates) {
-      if (!holdsModel(nodes.get(least), EntityIds.model(shard))) {
+      if (!pinned.test(shard) && !holdsModel(nodes.get(least), EntityIds.model(shard))) {
         return Set.of(shard);
       }
     }

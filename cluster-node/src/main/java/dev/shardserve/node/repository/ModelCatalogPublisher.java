@@ -18,6 +18,7 @@ import akka.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Subscribe;
+import dev.shardserve.dataplane.ReplicaHandles;
 import dev.shardserve.desired.DesiredState;
 import dev.shardserve.desired.ModelSpec;
 import dev.shardserve.metrics.ShardServeMetrics;
@@ -76,6 +77,8 @@ public final class ModelCatalogPublisher {
   private final CompletableFuture<Done> firstPublished;
   private final ActorRef<StatusReply> ignore;
   private DesiredState desired;
+  /** The catalog as last read (each poll), for what a removed node hosted. */
+  private Map<String, NodeModels> lastCatalog = Map.of();
   private Set<String> published;
   private Set<String> hosted = Set.of();
   private final ActorRef<akka.cluster.sharding.ShardRegion.CurrentShardRegionState> hostedAdapter;
@@ -130,8 +133,11 @@ public final class ModelCatalogPublisher {
           return Behaviors.same();
         })
         .onMessage(Hosted.class, h -> {
-          Set<String> now = new TreeSet<>();
-          h.state().getShards().forEach(s -> now.add(s.shardId()));
+          Set<String> shards = new TreeSet<>();
+          h.state().getShards().forEach(s -> shards.add(s.shardId()));
+          Set<String> now = desired == null ? shards : published(shards,
+              served(desired, repository.models(), Workers.counted(ctx.getSystem())),
+              (m, r) -> ReplicaHandles.get(ctx.getSystem()).find(m, r) != null);
           if (!now.equals(hosted)) {
             hosted = now;
             published = null; // publish again with the new list
@@ -156,6 +162,7 @@ public final class ModelCatalogPublisher {
           return Behaviors.same();
         })
         .onMessage(MemberGone.class, m -> {
+          logStateLoss(m.event());
           removeEntryOf(m.event().member());
           return Behaviors.same();
         })
@@ -168,6 +175,9 @@ public final class ModelCatalogPublisher {
           return Behaviors.same();
         })
         .onMessage(CatalogRead.class, c -> {
+          if (c.response() instanceof Replicator.GetSuccess<LWWMap<String, NodeModels>> read) {
+            lastCatalog = read.dataValue().getEntries();
+          }
           boolean present = c.response() instanceof Replicator.GetSuccess<LWWMap<String, NodeModels>> ok
               && ok.dataValue().contains(nodeKey);
           if (!present && published != null && !leaving()) {
@@ -211,6 +221,36 @@ public final class ModelCatalogPublisher {
         response -> new EntryRemoved(response, key));
   }
 
+  /**
+   * A node that crashed (removed after being downed) took the state of its stateful replicas with
+   * it: they start again from their saved model wherever sharding places them. Said once, by the
+   * oldest worker (a drain or rolling restart is logged by the replica itself as it stops).
+   */
+  private void logStateLoss(ClusterEvent.MemberRemoved removed) {
+    NodeModels entry = lastCatalog.get(removed.member().address().toString());
+    if (entry == null || desired == null || removed.previousStatus() != MemberStatus.down() || !oldestWorker()) {
+      return;
+    }
+    for (String id : entry.replicas()) {
+      ModelSpec spec = desired.models().get(EntityIds.model(id));
+      if (spec != null && spec.stateful()) {
+        ctx.getLog().warn("state loss: stateful replica {} was on {}, which crashed and was removed; it starts again "
+            + "from its saved model, without the state it held", id, removed.member().address());
+      }
+    }
+  }
+
+  private boolean oldestWorker() {
+    String role = ctx.getSystem().settings().config().getString("shardserve.sharding.worker-role");
+    Member self = Cluster.get(ctx.getSystem()).selfMember();
+    for (Member m : Cluster.get(ctx.getSystem()).state().getMembers()) {
+      if (m.hasRole(role) && m.status() == MemberStatus.up() && m.isOlderThan(self)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private boolean newIncarnationIsMember(Member removed) {
     for (Member m : Cluster.get(ctx.getSystem()).state().getMembers()) {
       if (m.address().equals(removed.address()) && !m.uniqueAddress().equals(removed.uniqueAddress())) {
@@ -243,6 +283,30 @@ public final class ModelCatalogPublisher {
     return out;
   }
 
+  /**
+   * The replicas this node publishes as hosted, of the shards of its region: every one within its
+   * model's replica count, and one beyond it only while it serves here (a replica kept after the
+   * cluster shrank, until its replacement serves). A shard whose replica was given up stays in the
+   * region until sharding moves it; published, it would draw requests to a replica that refuses
+   * them.
+   */
+  static Set<String> published(Set<String> shardIds, Map<String, Integer> served,
+      java.util.function.BiPredicate<String, Integer> servingHere) {
+    Set<String> out = new TreeSet<>();
+    for (String id : shardIds) {
+      try {
+        String model = EntityIds.model(id);
+        int replica = EntityIds.replica(id);
+        if (replica < served.getOrDefault(model, 0) || servingHere.test(model, replica)) {
+          out.add(id);
+        }
+      } catch (IllegalArgumentException e) {
+        // not a replica's shard: not published
+      }
+    }
+    return out;
+  }
+
   /** Replicas hosted here per model, from the shard ids ({@code model#replica}) of the local region. */
   static Map<String, Integer> hostedByModel(Set<String> shardIds) {
     Map<String, Integer> out = new TreeMap<>();
@@ -260,7 +324,7 @@ public final class ModelCatalogPublisher {
     if (desired == null) {
       return;
     }
-    Map<String, Integer> served = served(desired, repository.models(), Workers.up(ctx.getSystem()));
+    Map<String, Integer> served = served(desired, repository.models(), Workers.counted(ctx.getSystem()));
     Set<String> models = new TreeSet<>(served.keySet());
     if (!models.equals(published)) {
       catalog.askUpdate(

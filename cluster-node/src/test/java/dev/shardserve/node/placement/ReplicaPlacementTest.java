@@ -79,4 +79,17 @@ class ReplicaPlacementTest {
     n.get("a").add("x#0");
     assertEquals(Set.of(), ReplicaPlacement.rebalance(n, Map.of()), "2 vs 1: moving one only swaps the imbalance");
   }
+
+  @Test
+  void rebalance_neverMovesAStatefulReplica_andMovesAnotherOneInstead() {
+    Map<String, List<String>> n = nodes("a", "b");
+    n.get("a").addAll(List.of("counter#0", "m#0", "x#0"));
+    java.util.function.Predicate<String> stateful = s -> s.startsWith("counter#");
+    assertEquals(Set.of("m#0"), ReplicaPlacement.rebalance(n, Map.of(), stateful),
+        "the first candidate in order is the stateful replica: another one moves");
+    n.get("a").clear();
+    n.get("a").addAll(List.of("counter#0", "session#0"));
+    assertEquals(Set.of(), ReplicaPlacement.rebalance(n, Map.of(), s -> s.startsWith("counter#")
+        || s.startsWith("session#")), "only stateful replicas could move: nothing moves");
+  }
 }

@@ -145,6 +145,8 @@ final class AdminJson {
             g.writeStringField("state", v.state().name());
             if (v.errorCode() != null) {
               g.writeStringField("error", v.errorMessage());
+            } else if (!v.errorMessage().isEmpty()) {
+              g.writeStringField("note", v.errorMessage()); // e.g. the folder cannot be listed now
             }
             g.writeEndObject();
           }

@@ -166,9 +166,11 @@ public final class ModelRouter {
   }
 
   /**
-   * Null when {@code model} can be routed, else why not: {@code MODEL_NOT_READY} while the
-   * cluster has no worker node (retriable), {@code MODEL_NOT_FOUND} (with {@code notFound}) when
-   * no worker has it.
+   * Null when {@code model} can be routed, else why not: {@code MODEL_NOT_READY} (retriable) while
+   * the cluster has no worker node, or while this gateway has not heard from any worker yet (its
+   * model catalog holds no live worker's entry: a gateway that just started cannot tell an
+   * unknown model from one it has not heard of); {@code MODEL_NOT_FOUND} (with {@code notFound})
+   * when no worker has it.
    */
   public Failure unroutable(RoutingSnapshot snapshot, String model, String notFound) {
     if (snapshot.route(model) != null) {
@@ -176,6 +178,10 @@ public final class ModelRouter {
     }
     if (!snapshot.workersJoined()) {
       return new Failure(ErrorCode.MODEL_NOT_READY, "no worker node has joined the cluster yet to serve " + model);
+    }
+    if (!snapshot.catalogHeard()) {
+      return new Failure(ErrorCode.MODEL_NOT_READY, "this gateway has not heard from any worker node yet (its model "
+          + "catalog is empty), so it cannot route " + model + " yet; retry shortly");
     }
     return new Failure(ErrorCode.MODEL_NOT_FOUND, notFound);
   }
@@ -267,7 +273,10 @@ public final class ModelRouter {
         latency.computeIfAbsent(model, m -> new LatencyEstimate()).sample(ticker.nanos() - sentNanos);
       }
       boolean timedOut = reply instanceof Failure f && f.code() == ErrorCode.DEADLINE_EXCEEDED;
-      boolean retriable = reply instanceof Failure f && (f.code().retriable() || timedOut);
+      // A replica beyond the count the settings want that says "not found" disagrees about the count
+      // (a node of the previous release answers so while it gives the replica up): another replica serves.
+      boolean surplus = reply instanceof Failure f && f.code() == ErrorCode.MODEL_NOT_FOUND && replica >= route.wanted();
+      boolean retriable = reply instanceof Failure f && (f.code().retriable() || timedOut || surplus);
       if (!retriable) {
         chooser.succeeded(model, replica);
         complete(reply);
@@ -284,7 +293,9 @@ public final class ModelRouter {
           tried = new HashSet<>();
         }
         tried.add(replica);
-        int next = chooser.choose(model, route.replicas(), tried, route.avoid());
+        // A replica beyond the wanted count that refused is being given up: retry within the count.
+        int among = replica >= route.wanted() ? route.wanted() : route.replicas();
+        int next = chooser.choose(model, among, tried, route.avoid());
         send(new Target(model, next, handles.find(model, next)), attempt + 1);
       } else {
         if (attempt > 1) {
@@ -329,24 +340,26 @@ public final class ModelRouter {
       Function<Failure, R> onFailure) {
     RoutingSnapshot.Route route = table.snapshot().route(model);
     int count = route == null ? 1 : route.replicas();
+    int wanted = route == null ? 1 : route.wanted();
     Set<Integer> avoid = route == null ? Set.of() : route.avoid();
     CompletableFuture<R> out = new CompletableFuture<>();
-    askAttempt(model, count, avoid, command, ticker.nanos() + timeout.toNanos(), timeout, onFailure,
+    askAttempt(model, count, wanted, avoid, command, ticker.nanos() + timeout.toNanos(), timeout, onFailure,
         new HashSet<>(), 1, out);
     return out;
   }
 
-  private <R> void askAttempt(String model, int count, Set<Integer> avoid, Function<ActorRef<R>, Command> command,
-      long deadline, Duration timeout, Function<Failure, R> onFailure, Set<Integer> tried, int attempt,
-      CompletableFuture<R> out) {
+  private <R> void askAttempt(String model, int count, int wanted, Set<Integer> avoid,
+      Function<ActorRef<R>, Command> command, long deadline, Duration timeout, Function<Failure, R> onFailure,
+      Set<Integer> tried, int attempt, CompletableFuture<R> out) {
     int replica = chooser.choose(model, count, tried, avoid);
     long remaining = deadline - ticker.nanos();
     long attemptNanos = Math.min(remaining, settings.attemptTimeout().toNanos());
     raw(model, replica, command, Duration.ofNanos(Math.max(attemptNanos, 1_000_000))).whenComplete((reply, e) -> {
-      boolean retriable = reply == null || (reply instanceof Failure f && f.code().retriable());
+      boolean retriable = reply == null || (reply instanceof Failure f && (f.code().retriable()
+          || (f.code() == ErrorCode.MODEL_NOT_FOUND && replica >= wanted))); // a count disagreement, as in infer
       if (retriable && attempt < settings.maxAttempts() && deadline - ticker.nanos() > MIN_RETRY_NANOS) {
         tried.add(replica);
-        askAttempt(model, count, avoid, command, deadline, timeout, onFailure, tried, attempt + 1, out);
+        askAttempt(model, count, wanted, avoid, command, deadline, timeout, onFailure, tried, attempt + 1, out);
       } else {
         out.complete(reply != null ? reply : onFailure.apply(new Failure(ErrorCode.DEADLINE_EXCEEDED,
             "Deadline exceeded: no answer from " + model + " within " + timeout.toMillis() + " ms")));
