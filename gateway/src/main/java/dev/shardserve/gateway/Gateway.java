@@ -65,7 +65,7 @@ public final class Gateway {
     TfServingApi tfServing = new TfServingApi(router, admission, byteBudget, settings, materializer);
     KServeApi kserve = new KServeApi(router, admission, byteBudget, settings, materializer);
     DesiredStateStore store = new DesiredStateStore(system, settings.controlTimeout());
-    GrpcServer grpc = startGrpc(system, router, admission, settings, store);
+    GrpcServer grpc = startGrpc(system, router, admission, byteBudget, settings, store);
     AdminApi admin = new AdminApi(router, store,
         ModelConfigSource.of(system.settings().config(), System.getenv()), settings.controlTimeout(), materializer);
     RepositoryApi repository = new RepositoryApi(router, store, system, settings.controlTimeout(), materializer);
@@ -98,7 +98,7 @@ public final class Gateway {
    * Authentication and scopes through {@code GrpcAccess}, TLS from the same settings as HTTP.
    */
   private static GrpcServer startGrpc(ActorSystem<?> system, ModelRouter router, Admission admission,
-      GatewaySettings settings, DesiredStateStore store) {
+      ByteBudget byteBudget, GatewaySettings settings, DesiredStateStore store) {
     GrpcSettings grpc = GrpcSettings.fromConfig(system.settings().config());
     if (!grpc.enabled()) {
       log.info("gRPC is off (shardserve.gateway.grpc.port = -1)");
@@ -106,7 +106,8 @@ public final class Gateway {
     }
     try {
       return GrpcServer.start(system, router, admission, settings, grpc, store,
-          List.of(GrpcServer.access(() -> Security.get(system).access())));
+          // authentication first: a caller without a key is refused before its bytes are charged
+          List.of(GrpcServer.access(() -> Security.get(system).access()), GrpcServer.byteBudget(byteBudget)));
     } catch (IOException e) {
       log.error("cannot bind gRPC to {}:{}: {}", grpc.host(), grpc.port(), e.toString());
       system.terminate();

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
  * {@code ./shardserve bench ...}: load against any TF Serving REST URL ({@code --url}), the suites
  * that write the report ({@code --suite}), issue 4's batching benchmark and the JMH benchmarks.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {Bench.Batching.class, Bench.Jmh.class, Bench.Allocation.class},
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {Bench.Batching.class, Bench.Jmh.class, Bench.Allocation.class, BodyFlood.class},
     description = {"Load against a TF Serving REST API: ./shardserve bench --url http://127.0.0.1:8501 --model m "
         + "[--concurrency 1,8,64 | --rate 500] [--duration 10]",
         "Suites, with baselines measured in the same run: ./shardserve bench --suite smoke|quick|full [--out DIR]",

@@ -163,8 +163,15 @@ public record SimulatedSpec(Map<String, TensorSpec> inputs, Map<String, String> 
       throw new IllegalArgumentException("missing 'batch_latency_us' (microseconds a batch takes)");
     }
     return new SimulatedSpec(inputs, outputs, integer(root, "batch_latency_us", 0),
-        integer(root, "row_latency_us", 0), (int) integer(root, "max_batch_size", DEFAULT_MAX_BATCH_SIZE),
-        (int) integer(root, "concurrency", 1));
+        integer(root, "row_latency_us", 0), narrow(root, "max_batch_size", DEFAULT_MAX_BATCH_SIZE, 1, 1_000_000),
+        narrow(root, "concurrency", 1, 1, 1024));
+  }
+
+  /** An int setting, range-checked before it is narrowed (4294967297 must not become 1). */
+  private static int narrow(Map<String, Object> root, String key, long otherwise, long min, long max) {
+    long value = integer(root, key, otherwise);
+    checkRange(key, value, min, max);
+    return (int) value;
   }
 
   private static String checkedName(String name, String at) {

@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
 public final class GrpcServer {
   private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
 
-  /** Calls that change what the cluster serves: the admin scope, once authentication exists. */
+  /** Calls that change what the cluster serves: they need the admin scope when authentication is on. */
   public static final Set<String> ADMIN_METHODS =
       Set.of(ModelServiceGrpc.getHandleReloadConfigRequestMethod().getFullMethodName());
 
@@ -191,6 +191,11 @@ public final class GrpcServer {
         + "listening on {}:{}{}", grpc.host(), server.getPort(), tls.isPresent()
             ? " with TLS" + (tls.get().mutual() ? " (client certificates required)" : "") : " (plaintext)");
     return g;
+  }
+
+  /** The interceptor that charges unary calls' messages to the gateway's byte budget (REST's too). */
+  public static ServerInterceptor byteBudget(dev.shardserve.gateway.admission.ByteBudget budget) {
+    return new GrpcByteBudget(budget);
   }
 
   /** The interceptor that authenticates calls and checks scopes and models with {@code policy}. */

@@ -6,7 +6,7 @@ import java.time.Duration;
 /**
  * The gRPC listener's settings, read once from {@code shardserve.gateway.grpc} (plus the message
  * limit {@code shardserve.gateway.max-binary-bytes}, shared with the KServe v2 binary REST body,
- * and the drain time {@code shardserve.drain-timeout}, 10 s when that key is absent), validated
+ * and the drain time {@code shardserve.drain-timeout}), validated
  * with messages naming the key and value.
  *
  * @param port -1 turns gRPC off, 0 picks a free port

@@ -30,7 +30,7 @@ import java.util.concurrent.CompletableFuture;
  * HandleReloadConfigRequest, which replaces the cluster's desired state with the request's
  * {@code model_config_list} (the models named are served, nothing else), as
  * {@code POST /admin/reload-config} does with the config file. It changes what the cluster serves:
- * once authentication exists it needs the admin scope ({@link GrpcServer#ADMIN_METHODS}).
+ * with authentication on it needs the admin scope ({@link GrpcServer#ADMIN_METHODS}, checked by GrpcAccess).
  */
 final class TfServingModelService extends ModelServiceGrpc.ModelServiceImplBase {
   private final ModelRouter router;

@@ -319,7 +319,10 @@ public final class ModelRouter {
     }
 
     private CompletionStage<InferReply> remote(String model, int replica, Duration timeout) {
-      long deadlineEpochMillis = System.currentTimeMillis() + (call.deadlineNanos() - ticker.nanos()) / 1_000_000L;
+      // The node gets this attempt's deadline, not the request's: work still queued there when the
+      // attempt has timed out (and may be retried elsewhere) is dropped, not computed once more.
+      long deadlineEpochMillis = System.currentTimeMillis()
+          + Math.min(call.deadlineNanos() - ticker.nanos(), timeout.toNanos()) / 1_000_000L;
       Function<ActorRef<InferReply>, Command> command = call instanceof InferCall.Predict p
           ? replyTo -> new Infer(model, p.version(), p.signatureName(), p.inputs(), deadlineEpochMillis, replyTo)
           : replyTo -> {
