@@ -49,7 +49,7 @@ record Plan(String name, double warmupSeconds, double windowSeconds, List<Intege
 
   static final double SMOKE_SECONDS = 240;
   static final double QUICK_SECONDS = 600;
-  static final double FULL_SECONDS = 2400;
+  static final double FULL_SECONDS = 1300;
 
   /** The client count the ratios compare at: 64 when measured, else the most this suite uses. */
   int ratioClients() {

@@ -261,7 +261,8 @@ final class Report {
     int c = r.plan.ratioClients();
     Optional<Results.Point> rest = r.closed(Suite.STANDALONE, mlp, 1, c);
     for (String system : List.of(Suite.GRPC_PREDICT, Suite.GRPC_PREDICT_CONTENT, Suite.GRPC_INFER)) {
-      Optional<Results.Point> wide = r.saturated(system, mlp, 32);
+      // each gRPC system runs one api ("gRPC PREDICT_TENSOR_CONTENT", ...), never v1
+      Optional<Results.Point> wide = r.saturatedAnyApi(system, mlp, 32);
       if (wide.isPresent() && tf32.isPresent() && wide.get().load().count(200) > 0) {
         double v = wide.get().cpuMicrosPerRequest() / 32 / tf32.get().cpuMicrosPerRow();
         out.add(new Ratio("gRPC CPU per row, 32 rows", system + " ÷ TensorFlow in-process at batch 32, CPU µs per row, "
@@ -271,7 +272,7 @@ final class Report {
       } else {
         out.add(missing("gRPC CPU per row, 32 rows", system + ", MLP, 32 rows, and the ceiling at batch 32"));
       }
-      Optional<Results.Point> one = r.closed(system, mlp, 1, c);
+      Optional<Results.Point> one = r.closedAnyApi(system, mlp, 1, c);
       if (one.isPresent() && rest.isPresent() && one.get().load().count(200) > 0 && rest.get().load().count(200) > 0) {
         double v = one.get().cpuMicrosPerRequest() / rest.get().cpuMicrosPerRequest();
         out.add(new Ratio("gRPC CPU per request, 1 row", system + " ÷ REST JSON, server CPU µs per answer, MLP, 1 row, "

@@ -73,6 +73,19 @@ final class Results {
         && p.workload().model().equals(model) && p.workload().rows() == rows && p.clients() == clients).findFirst();
   }
 
+  /** As {@link #closed(String, String, String, int, int)} whatever the api (a system that runs one). */
+  Optional<Point> closedAnyApi(String system, String model, int rows, int clients) {
+    return sweep().filter(p -> p.system().equals(system) && p.workload().model().equals(model)
+        && p.workload().rows() == rows && p.clients() == clients).findFirst();
+  }
+
+  /** As {@link #saturated(String, String, String, int)} whatever the api (a system that runs one). */
+  Optional<Point> saturatedAnyApi(String system, String model, int rows) {
+    return sweep().filter(p -> p.system().equals(system) && p.workload().model().equals(model)
+            && p.workload().rows() == rows)
+        .max((a, b) -> Double.compare(a.requestsPerSecond(), b.requestsPerSecond()));
+  }
+
   /** The closed-loop runs of the sweeps (not the crowd runs). */
   private java.util.stream.Stream<Point> sweep() {
     return points.stream().filter(p -> p.clients() > 0 && !crowds.containsValue(p));

@@ -109,6 +109,32 @@ final class ServerProcess implements AutoCloseable {
     throw new IOException("server not ready after " + seconds + " s; see " + log);
   }
 
+  /**
+   * Seconds from the start to {@code GET /ready} answering 200 on Akka Management's port (shardserve
+   * says ready once its request path is warmed up).
+   */
+  double awaitManagementReady(int managementPort, int seconds) throws IOException, InterruptedException {
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    java.net.http.HttpRequest ready = java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + managementPort + "/ready")).timeout(java.time.Duration.ofSeconds(5))
+        .build();
+    long until = System.nanoTime() + seconds * 1_000_000_000L;
+    while (System.nanoTime() < until) {
+      if (!process.isAlive()) {
+        throw new IOException("server exited with " + process.exitValue() + "; see " + log);
+      }
+      try {
+        if (client.send(ready, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return (System.nanoTime() - startedNanos) / 1e9;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      Thread.sleep(50); // polling a process that is starting: no condition to wait on
+    }
+    throw new IOException("server not ready (/ready on port " + managementPort + ") after " + seconds + " s; see " + log);
+  }
+
   /** Resident memory of the server now (KiB), remembering the peak. */
   long rssKb() {
     try {

@@ -129,8 +129,9 @@ final class Suite {
 
   /**
    * Time to full speed: a fresh start of the system, then one-second closed-loop windows (64
-   * clients) from its first answer on; steady is the median of the last five, full speed the first
-   * window at 90 % of it, counted from the process's start (JIT warm-up of the request path shows).
+   * clients) from its readiness on (as a balancer sends load); steady is the median of the last five,
+   * full speed the first window at 90 % of it, counted from the process's start (JIT warm-up of the
+   * request path shows).
    */
   private void rampUp(String name, Start start, Workload w) throws InterruptedException {
     log("time to full speed of " + name);
@@ -141,7 +142,7 @@ final class Suite {
       LoadGenerator g = new LoadGenerator(() -> w.request().connect(s.port()));
       for (int i = 0; i < plan.rampSeconds(); i++) {
         LoadResult r = g.closed(name + " ramp " + i, 64, 0, 1.0);
-        windows.add(new double[] {s.coldStartSeconds() + (System.nanoTime() - base) / 1e9, r.goodput()});
+        windows.add(new double[] {s.readySeconds() + (System.nanoTime() - base) / 1e9, r.goodput()});
       }
       java.util.List<Double> last = new ArrayList<>();
       for (int i = Math.max(0, windows.size() - 5); i < windows.size(); i++) {
@@ -179,7 +180,8 @@ final class Suite {
     progress.now("starting " + name);
     try (Systems.Running s = start.start()) {
       results.coldStarts.put(name, s.coldStartSeconds());
-      log(String.format(Locale.ROOT, "%s answered %.2f s after its start", name, s.coldStartSeconds()));
+      log(String.format(Locale.ROOT, "%s answered %.2f s after its start, ready %.2f s after it", name,
+          s.coldStartSeconds(), s.readySeconds()));
       runs.run(s);
     } catch (IOException | RuntimeException e) {
       results.failures.add(name + ": " + e.getMessage());

@@ -11,8 +11,14 @@ import java.util.List;
  */
 final class Systems {
   /** One system, running: its processes (whose CPU and memory are summed) and the port clients use. */
-  record Running(String name, List<ServerProcess> processes, int port, double coldStartSeconds, int grpcPort)
-      implements AutoCloseable {
+  /**
+   * A system that answers. {@code coldStartSeconds}: from its process's start to its first answer;
+   * {@code readySeconds}: to its readiness (Akka Management's {@code /ready}, which shardserve says
+   * once its request path is warmed up) where it has one, else its first answer. A balancer or a
+   * Kubernetes Service sends load only from then on, and so do the measurements.
+   */
+  record Running(String name, List<ServerProcess> processes, int port, double coldStartSeconds, int grpcPort,
+      double readySeconds) implements AutoCloseable {
     double cpuSeconds() {
       return processes.stream().mapToDouble(ServerProcess::cpuSeconds).sum();
     }
@@ -64,22 +70,25 @@ final class Systems {
       throws IOException, InterruptedException {
     int port = ServerProcess.freePort();
     int grpc = ServerProcess.freePort();
+    int management = ServerProcess.freePort();
     List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
     jvm.addAll(jvmOptions);
     ServerProcess p = ServerProcess.start(jar, jvm, List.of("standalone", "--host", "127.0.0.1",
         "--port", Integer.toString(port), "--admin-port", "0", "--model-repo", repo.toString(),
         "--metrics-port", "0", "--metrics-host", "127.0.0.1",
         "--grpc-host", "127.0.0.1", "--grpc-port", Integer.toString(grpc),
+        "--management-port", Integer.toString(management),
         "--data-dir", fresh("standalone-data").toString()), port,
         work.resolve(name.replaceAll("[^A-Za-z0-9]+", "-") + ".log"));
-    Running r = ready(name, List.of(p), p, port, probe);
-    return new Running(r.name(), r.processes(), r.port(), r.coldStartSeconds(), grpc);
+    Running r = ready(name, List.of(p), p, port, probe, management);
+    return new Running(r.name(), r.processes(), r.port(), r.coldStartSeconds(), grpc, r.readySeconds());
   }
 
   /** shardserve as a cluster on this machine: one gateway and two worker nodes, each its own JVM. */
   Running cluster(RawHttp.Request probe) throws IOException, InterruptedException {
     int port = ServerProcess.freePort();
     int gatewayArtery = ServerProcess.freePort();
+    int gatewayManagement = ServerProcess.freePort();
     String seed = "127.0.0.1:" + gatewayArtery;
     List<ServerProcess> all = new ArrayList<>();
     try {
@@ -87,7 +96,7 @@ final class Systems {
           "--artery-port", Integer.toString(gatewayArtery), "--host", "127.0.0.1", "--port", Integer.toString(port),
           "--grpc-port", "-1",
           "--admin-port", Integer.toString(ServerProcess.freePort()),
-          "--management-port", Integer.toString(ServerProcess.freePort()),
+          "--management-port", Integer.toString(gatewayManagement),
           "--metrics-port", "0", "--metrics-host", "127.0.0.1",
           "--data-dir", fresh("gateway-data").toString()), port, work.resolve("cluster-gateway.log"));
       all.add(gateway);
@@ -99,7 +108,7 @@ final class Systems {
             "--metrics-port", "0", "--metrics-host", "127.0.0.1",
             "--data-dir", fresh("node-" + i + "-data").toString()), -1, work.resolve("cluster-node-" + i + ".log")));
       }
-      return ready("shardserve gateway + 2 nodes", all, gateway, port, probe);
+      return ready("shardserve gateway + 2 nodes", all, gateway, port, probe, gatewayManagement);
     } catch (IOException | RuntimeException e) {
       for (ServerProcess p : all) {
         p.close();
@@ -115,7 +124,7 @@ final class Systems {
         List.of("--port", Integer.toString(port), "--model-repo", repo.toString(), "--threads", threads), port,
         work.resolve("naive-" + threads + ".log"));
     return ready(threads.equals("default") ? "naive server (TF default threads)" : "naive server", List.of(p), p, port,
-        probe);
+        probe, -1);
   }
 
   /** The HTTP ceiling: a bare Akka HTTP route answering a constant. */
@@ -124,11 +133,11 @@ final class Systems {
     ServerProcess p = ServerProcess.startMain(classpath, List.of("-Xmx512m"),
         "dev.shardserve.perf.baseline.ConstantRoute", List.of("--port", Integer.toString(port)), port,
         work.resolve("constant-route.log"));
-    return ready("bare Akka HTTP route", List.of(p), p, port, probe);
+    return ready("bare Akka HTTP route", List.of(p), p, port, probe, -1);
   }
 
   private Running ready(String name, List<ServerProcess> processes, ServerProcess front, int port,
-      RawHttp.Request probe) throws IOException, InterruptedException {
+      RawHttp.Request probe, int managementPort) throws IOException, InterruptedException {
     try (RawHttp http = probe.connect(port)) {
       for (ServerProcess p : processes) {
         if (!p.process.isAlive()) {
@@ -136,7 +145,8 @@ final class Systems {
         }
       }
       double cold = front.awaitReady(http, readySeconds);
-      return new Running(name, processes, port, cold, -1);
+      double ready = managementPort > 0 ? front.awaitManagementReady(managementPort, readySeconds) : cold;
+      return new Running(name, processes, port, cold, -1, ready);
     } catch (IOException | RuntimeException e) {
       for (ServerProcess p : processes) {
         p.close();

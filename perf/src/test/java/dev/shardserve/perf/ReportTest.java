@@ -76,6 +76,23 @@ class ReportTest {
   }
 
   @Test
+  void grpcRatios_readTheGrpcRuns_whoseApiIsNotV1() {
+    Results r = results();
+    r.ceilings.put(Suite.MLP, new Results.Ceiling(Suite.MLP, 80, 120, List.of(new Results.CeilingPoint(32, 30_000, 40)),
+        Map.of(), Map.of()));
+    int c = r.plan.ratioClients();
+    Workload one = new Workload(Suite.MLP, "gRPC MODEL_INFER_RAW", 1, new byte[0], "");
+    Workload wide = new Workload(Suite.MLP, "gRPC MODEL_INFER_RAW", 32, new byte[0], "");
+    r.points.add(point(Suite.GRPC_INFER, one, c, 8000, 5, 1.6)); // 200 µs per answer
+    r.points.add(point(Suite.GRPC_INFER, wide, 16, 1000, 20, 1.28)); // 1280 µs / 32 = 40 µs per row
+    List<Report.Ratio> grpc = Report.grpcRatios(r, Suite.MLP).stream()
+        .filter(q -> q.scenario().startsWith(Suite.GRPC_INFER)).toList();
+    assertEquals(2, grpc.size(), grpc.toString());
+    assertEquals(1.0, ratio(grpc, "gRPC CPU per row, 32 rows").value(), 1e-9);
+    assertEquals(200.0 / (2.0 / 7000 * 1e6), ratio(grpc, "gRPC CPU per request, 1 row").value(), 1e-9);
+  }
+
+  @Test
   void v2Bodies_carryTheSameNumbersAsV1_inTritonsForm() throws Exception {
     Workload v1 = Workload.rows(Suite.MLP, 2, 3, 7);
     Workload json = Workload.v2Json(Suite.MLP, "x", "y", 2, 3, 7);
