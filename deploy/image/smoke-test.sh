@@ -94,8 +94,10 @@ cleanup() {
   if [ $runner = docker ]; then
     [ -n "$ctr" ] && docker rm -f "$ctr" >/dev/null 2>&1 || true
   else
+    # A failure before the stop step has not looked the JVM up yet: without this, wait would hang.
+    if [ -z "$java_pid" ] && [ -n "$bg" ]; then java_pid="$(find_java "$bg" 2>/dev/null)" || true; fi
     [ -n "$java_pid" ] && kill -KILL "$java_pid" 2>/dev/null || true
-    [ -n "$bg" ] && wait "$bg" 2>/dev/null || true
+    [ -n "$bg" ] && { kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null; } || true
     [ -n "$ctr" ] && buildah rm "$ctr" >/dev/null 2>&1 || true
     # The name the archive was read in under (the same image as the built one).
     buildah rmi "docker.io/library/$tag" >/dev/null 2>&1 || true
@@ -143,9 +145,14 @@ cold_start=$(since "$run_start")
 [ "$answer" = '{"predictions":[2.5,3.0,4.5]}' ] || fail "predict answered '$answer'"
 say "predict answered $answer, ${cold_start} s after the container started (cold start)"
 
-ready="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mgmt_port/ready")"
-[ "$ready" = 200 ] || fail "/ready answered $ready"
-say "/ready answered 200"
+# Ready comes after the first answer: the gateway warms its request path first (README "Loading").
+ready=""
+deadline=$((SECONDS + START_SECONDS))
+until [ "$(curl -s -o /dev/null -m 5 -w '%{http_code}' "http://127.0.0.1:$mgmt_port/ready")" = 200 ]; do
+  [ $SECONDS -lt $deadline ] || fail "/ready not 200 within ${START_SECONDS}s"
+  sleep 0.25
+done
+say "/ready answered 200, $(since "$run_start") s after the container started"
 
 if [ $runner = docker ]; then
   deadline=$((SECONDS + 60))
