@@ -66,7 +66,7 @@ class ClusterFailoverIT {
       int base = 30000 + ThreadLocalRandom.current().nextInt(300) * 100;
       boolean free = true;
       for (int p : new int[] {base, base + 1, base + 2, base + 3, base + 100, base + 101, base + 102, base + 103,
-          base + 201, base + 202, base + 203, base + 250, base + 251}) {
+          base + 201, base + 202, base + 203, base + 250, base + 251, base + 300, base + 301, base + 302}) {
         try (ServerSocket s = new ServerSocket(p)) {
           s.setReuseAddress(true);
         } catch (IOException e) {
@@ -120,6 +120,27 @@ class ClusterFailoverIT {
       clients.add(t);
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> samples.size() > 100);
+    lastRetries = retries();
+  }
+
+  /** The gateway's retries of the model at the end of the last phase. */
+  static double lastRetries;
+
+  /** The gateway's retries of the model so far ({@code shardserve_retries_total}, every reason). */
+  static double retries() {
+    try {
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (portBase + 300)
+          + "/metrics")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      double sum = 0;
+      for (String line : r.body().split("\n")) {
+        if (line.startsWith("shardserve_retries_total{") && line.contains("model=\"half_plus_two\"")) {
+          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+      return sum;
+    } catch (Exception e) {
+      return Double.NaN; // the count is reported, not checked
+    }
   }
 
   @AfterAll
@@ -185,8 +206,10 @@ class ClusterFailoverIT {
     List<Long> lat = new ArrayList<>(mine.stream().map(Sample::micros).toList());
     Collections.sort(lat);
     double p99 = lat.isEmpty() ? 0 : lat.get((int) Math.min(lat.size() - 1, Math.ceil(lat.size() * 0.99) - 1)) / 1000.0;
-    String s = String.format("%s: %d requests, %d failed, p99 %.1f ms, max %.1f ms", name, mine.size(), failed, p99,
-        lat.isEmpty() ? 0 : lat.get(lat.size() - 1) / 1000.0);
+    double retriesNow = retries();
+    String s = String.format("%s: %d requests, %d failed, %.0f retried by the gateway, p99 %.1f ms, max %.1f ms", name,
+        mine.size(), failed, retriesNow - lastRetries, p99, lat.isEmpty() ? 0 : lat.get(lat.size() - 1) / 1000.0);
+    lastRetries = retriesNow;
     System.out.println("cluster phase " + s);
     assertEquals(0, failed, s + "; failures: " + mine.stream().filter(x -> x.status() != 200).limit(5).toList());
     assertTrue(mine.size() > 20, "the load ran during " + s);

@@ -105,6 +105,9 @@ class SimulatedModelTest {
             + "\"DT_FLOAT\", \"shape\": [-1], \"from\": \"x\"}}, \"batch_latency_us\": 1, \"concurrency\": 0}",
             "'concurrency' must be between 1 and 1024, was 0"},
         {"{\"inputs\": {\"x\": {\"dtype\": \"DT_FLOAT\", \"shape\": [-1]}}, \"outputs\": {\"y\": {\"dtype\": "
+            + "\"DT_FLOAT\", \"shape\": [-1], \"from\": \"x\"}}, \"batch_latency_us\": 1, \"concurrency\": 4294967297}",
+            "'concurrency' must be between 1 and 1024, was 4294967297"},
+        {"{\"inputs\": {\"x\": {\"dtype\": \"DT_FLOAT\", \"shape\": [-1]}}, \"outputs\": {\"y\": {\"dtype\": "
             + "\"DT_FLOAT\", \"shape\": [-1], \"from\": \"x\"}}, \"batch_latency_us\": 1, \"latency\": 3}",
             "unknown field 'latency'"},
         {"{\"inputs\": {\"x\": {\"dtype\": \"FLOAT\", \"shape\": [-1]}}, \"outputs\": {}, \"batch_latency_us\": 1}",
