@@ -115,17 +115,30 @@ ensure_repo() {
   fi
 }
 
+# jar_supports JAR SUBCOMMAND OPTION: whether that release's SUBCOMMAND takes OPTION (a rolling
+# upgrade runs jars of older releases, which refuse options added later: --grpc-port, --metrics-port).
+declare -A help_of
+jar_supports() {
+  local key="$1|$2"
+  [ -n "${help_of[$key]+x}" ] || help_of[$key]="$(java -jar "$1" "$2" --help 2>&1 || true)"
+  grep -q -- "$3" <<<"${help_of[$key]}"
+}
+
 start_gateway() {
-  local name="${1:-gateway}" k artery
+  local name="${1:-gateway}" k artery grpc
   running "$name" && return 0
   k="$(gateway_index "$name")"
   artery=$PORT_BASE
   [ "$k" -gt 1 ] && artery=$((PORT_BASE + 50 + k))
+  grpc=$GRPC_PORT
+  [ "$GRPC_PORT" -gt 0 ] && grpc=$((GRPC_PORT + 10 * (k - 1))) # -1 (off) and 0 (a free port) as given
   local args=(gateway --seed "$seeds" --artery-port "$artery" --port $((HTTP_PORT + 10 * (k - 1))) --host 127.0.0.1
-    --grpc-port $((GRPC_PORT + 10 * (k - 1))) --grpc-host 127.0.0.1
     --admin-port $((ADMIN_PORT + 10 * (k - 1))) --management-port "$(mgmt_port "$name")"
-    --metrics-port "$(metrics_port "$name")" --metrics-host 127.0.0.1
     --data-dir "$STATE_DIR/$name-data")
+  if jar_supports "$JAR" gateway --grpc-port; then args+=(--grpc-port "$grpc" --grpc-host 127.0.0.1); fi
+  if jar_supports "$JAR" gateway --metrics-port; then
+    args+=(--metrics-port "$(metrics_port "$name")" --metrics-host 127.0.0.1)
+  fi
   [ -n "${MODEL_CONFIG:-}" ] && args+=(--model-config "$MODEL_CONFIG")
   echo "=== $(date '+%F %T') starting $name with $JAR" >>"$STATE_DIR/$name.log"
   # shellcheck disable=SC2086
@@ -139,10 +152,13 @@ start_node() {
   running "$name" && return 0
   echo "=== $(date '+%F %T') starting $name with $JAR" >>"$STATE_DIR/$name.log"
   # shellcheck disable=SC2086
+  local metrics=()
+  if jar_supports "$JAR" node --metrics-port; then
+    metrics=(--metrics-port "$(metrics_port "$name")" --metrics-host 127.0.0.1)
+  fi
   nohup java $NODE_HEAP -jar "$JAR" node --seed "$seeds" --artery-port $((PORT_BASE + i)) \
     --model-repo "$MODEL_REPO" --admin-port $((PORT_BASE + 200 + i)) --management-port "$(mgmt_port "$name")" \
-    --metrics-port "$(metrics_port "$name")" --metrics-host 127.0.0.1 \
-    --data-dir "$STATE_DIR/$name-data" >>"$STATE_DIR/$name.log" 2>&1 &
+    "${metrics[@]}" --data-dir "$STATE_DIR/$name-data" >>"$STATE_DIR/$name.log" 2>&1 &
   echo $! >"$STATE_DIR/$name.pid"
   echo "$JAR" >"$STATE_DIR/$name.jar"
 }
