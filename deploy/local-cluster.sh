@@ -119,6 +119,8 @@ ensure_repo() {
 # upgrade runs jars of older releases, which refuse options added later: --grpc-port, --metrics-port).
 declare -A help_of
 jar_supports() {
+  # This tree's own jar takes every option: no probe (a JVM start) on the path of every start.
+  [ "$1" -ef "$here/deploy/target/shardserve.jar" ] && return 0
   local key="$1|$2"
   [ -n "${help_of[$key]+x}" ] || help_of[$key]="$(java -jar "$1" "$2" --help 2>&1 || true)"
   grep -q -- "$3" <<<"${help_of[$key]}"
