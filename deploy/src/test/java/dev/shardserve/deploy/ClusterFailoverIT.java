@@ -53,8 +53,8 @@ class ClusterFailoverIT {
   static int httpPort;
   static int adminPort;
 
-  /** Client load: every answer, by phase. */
-  record Sample(String phase, int status, long micros) {}
+  /** Client load: every answer, by phase (the body of an answer that is not right, cut to 300 characters). */
+  record Sample(String phase, int status, long micros, String body) {}
 
   static final List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
   static final AtomicReference<String> phase = new AtomicReference<>("warm-up");
@@ -157,17 +157,21 @@ class ClusterFailoverIT {
   static void load() {
     HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
             + "/v1/models/half_plus_two:predict"))
-        .timeout(Duration.ofSeconds(40)).POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [1.0]}")).build();
+        .POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [1.0]}")).build();
     while (!stop.get()) {
       long t0 = System.nanoTime();
       int status;
+      String body = null;
       try {
-        HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = Http.send(client, request, Duration.ofSeconds(40));
         status = r.statusCode() == 200 && !r.body().equals("{\"predictions\":[2.5]}") ? 600 : r.statusCode();
+        body = status == 200 ? null : r.body();
       } catch (Exception e) {
         status = -1;
+        body = e.toString();
       }
-      samples.add(new Sample(phase.get(), status, (System.nanoTime() - t0) / 1000));
+      samples.add(new Sample(phase.get(), status, (System.nanoTime() - t0) / 1000,
+          body == null ? null : body.substring(0, Math.min(300, body.length()))));
     }
   }
 

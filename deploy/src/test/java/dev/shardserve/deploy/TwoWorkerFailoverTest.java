@@ -145,13 +145,12 @@ class TwoWorkerFailoverTest {
 
   static void load() {
     HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/models/" + MODEL
-        + ":predict")).timeout(Duration.ofSeconds(30))
-        .POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [1.0]}")).build();
+        + ":predict")).POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [1.0]}")).build();
     while (!stop.get()) {
       String p = phase.get();
       long t0 = System.nanoTime();
       try {
-        HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = Http.send(client, request, Duration.ofSeconds(30));
         boolean right = r.statusCode() != 200 || r.body().equals("{\"predictions\":[2.5]}");
         answers.add(new Answer(p, right ? r.statusCode() : 600, r.body(), (System.nanoTime() - t0) / 1_000_000));
       } catch (Exception e) {

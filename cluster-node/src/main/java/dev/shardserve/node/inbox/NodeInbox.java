@@ -92,6 +92,7 @@ public final class NodeInbox {
   private final Settings settings;
   private final ReplicaHandles handles;
   private final ClusterSharding sharding;
+  private final String selfAddress;
   private final Ticker ticker = Ticker.SYSTEM;
   private final Map<Long, Channel> channels = new HashMap<>();
   private final Map<ActorRef<ToChannel>, Long> byGateway = new HashMap<>();
@@ -108,6 +109,7 @@ public final class NodeInbox {
     this.settings = settings;
     this.handles = ReplicaHandles.get(ctx.getSystem());
     this.sharding = ClusterSharding.get(ctx.getSystem());
+    this.selfAddress = ctx.getSystem().address().toString();
   }
 
   private Behavior<Object> behavior() {
@@ -210,12 +212,25 @@ public final class NodeInbox {
         .<InferReply>ask(replyTo -> call instanceof InferCall.Predict p
             ? new Infer(p.model(), p.version(), p.signatureName(), p.inputs(), deadlineEpochMillis, replyTo)
             : command((InferCall.Examples) call, deadlineEpochMillis, replyTo), Duration.ofNanos(remainingNanos)))
-        .whenComplete((reply, error) -> ready(c, id, reply != null ? reply
-            : error instanceof TimeoutException || (error != null && error.getCause() instanceof TimeoutException)
-                ? new Failure(ErrorCode.DEADLINE_EXCEEDED, "deadline exceeded: no answer from " + call.model()
-                    + " replica " + r.replica())
-                : new Failure(ErrorCode.UNAVAILABLE, "replica " + r.replica() + " of " + call.model()
-                    + " could not be reached: " + error)));
+        .whenComplete((reply, error) -> ready(c, id, reply != null ? reply : answerTo(error, call, r.replica())));
+  }
+
+  /**
+   * The answer to a request whose forwarding through sharding failed: DEADLINE_EXCEEDED when its
+   * deadline has passed, else UNAVAILABLE (retriable elsewhere). Akka fails an ask at once with a
+   * timeout exception, without sending it, when this node's shard region has already terminated
+   * (the node is shutting down, "had already been terminated"): that is not a deadline.
+   */
+  private Failure answerTo(Throwable error, InferCall call, int replica) {
+    boolean timeoutType = error instanceof TimeoutException || (error != null
+        && error.getCause() instanceof TimeoutException);
+    if (timeoutType && ticker.nanos() - call.deadlineNanos() >= -1_000_000L) {
+      return new Failure(ErrorCode.DEADLINE_EXCEEDED, "deadline exceeded: no answer from " + call.model()
+          + " replica " + replica);
+    }
+    return new Failure(ErrorCode.UNAVAILABLE, "replica " + replica + " of " + call.model() + " could not be reached "
+        + "from " + selfAddress + ": " + (error == null ? "no answer"
+            : error.getCause() instanceof TimeoutException ? error.getCause().getMessage() : error.getMessage()));
   }
 
   private static InferExamples command(InferCall.Examples e, long deadlineEpochMillis, ActorRef<InferReply> replyTo) {

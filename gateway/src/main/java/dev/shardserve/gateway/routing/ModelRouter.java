@@ -57,18 +57,28 @@ public final class ModelRouter {
   private static final long MIN_RETRY_NANOS = 5_000_000L;
 
   /** Routing settings ({@code shardserve.gateway.routing}). */
-  public record Settings(Duration attemptTimeout, int maxAttempts, Duration avoidFor) {
+  public record Settings(Duration attemptTimeout, int maxAttempts, Duration avoidFor, Duration unavailableWait) {
     public Settings {
-      if (attemptTimeout.isNegative() || attemptTimeout.isZero() || maxAttempts < 1 || avoidFor.isNegative()) {
+      if (attemptTimeout.isNegative() || attemptTimeout.isZero() || maxAttempts < 1 || avoidFor.isNegative()
+          || unavailableWait.isNegative()) {
         throw new IllegalArgumentException("shardserve.gateway.routing: need attempt-timeout > 0, max-attempts >= 1, "
-            + "avoid-for >= 0; was " + attemptTimeout + ", " + maxAttempts + ", " + avoidFor);
+            + "avoid-for >= 0, unavailable-wait >= 0; was " + attemptTimeout + ", " + maxAttempts + ", " + avoidFor
+            + ", " + unavailableWait);
       }
     }
 
     public static Settings fromConfig(com.typesafe.config.Config c) {
-      return new Settings(c.getDuration("attempt-timeout"), c.getInt("max-attempts"), c.getDuration("avoid-for"));
+      return new Settings(c.getDuration("attempt-timeout"), c.getInt("max-attempts"), c.getDuration("avoid-for"),
+          c.getDuration("unavailable-wait"));
     }
   }
+
+  /** The first pause before another round of attempts when every replica tried was unavailable; doubles. */
+  static final long FIRST_PAUSE_NANOS = 50_000_000L;
+  /** The longest such pause. */
+  static final long MAX_PAUSE_NANOS = 500_000_000L;
+  /** The least time a request's deadline must leave after a pause for another round to be worth it. */
+  static final long MIN_ROUND_NANOS = 100_000_000L;
 
   /**
    * The replica a request goes to first, and its handle when it is hosted in this JVM (else null),
@@ -214,6 +224,11 @@ public final class ModelRouter {
    * ready, overloaded) or a remote one does not answer within the attempt timeout, on another
    * one, while the request's deadline leaves time and the route allows retries (inference is
    * idempotent; a stateful model, or one whose settings are not known yet, is never retried).
+   * A replica that its node answered unavailable for through the channel is tried
+   * again through sharding, which follows a handoff to the replica's next node. When every
+   * attempt found the model unavailable (its replicas moving: a rolling restart, a drain), the
+   * request waits and tries again, with pauses from 50 ms doubling to 500 ms, for at most
+   * {@code unavailable-wait} within its deadline, instead of failing while a replica loads.
    * {@code answer} turns the final reply into the result, on the thread that delivered it (for a
    * local replica, the runtime thread that ran the batch).
    */
@@ -226,11 +241,16 @@ public final class ModelRouter {
 
   /** The attempts of one request. */
   private final class Attempts<R> {
-    final RoutingSnapshot.Route route;
+    RoutingSnapshot.Route route;
     final InferCall call;
     final Function<InferReply, R> answer;
     final CompletableFuture<R> out;
     Set<Integer> tried;
+    /** Replicas their node's channel answered unavailable for: tried again through sharding. */
+    Set<Integer> viaSharding;
+    /** When the first round of attempts ended with every replica unavailable (0: not yet); the next pause. */
+    long waitingSince;
+    long pauseNanos = FIRST_PAUSE_NANOS;
 
     Attempts(RoutingSnapshot.Route route, InferCall call, Function<InferReply, R> answer, CompletableFuture<R> out) {
       this.route = route;
@@ -244,29 +264,30 @@ public final class ModelRouter {
       int replica = target.replica();
       chooser.started(model, replica);
       long sentNanos = ticker.nanos();
-      Consumer<InferReply> onReply = reply -> replied(replica, attempt, reply, sentNanos);
       if (target.handle() != null) {
-        target.handle().submit(call, onReply);
+        target.handle().submit(call, reply -> replied(replica, attempt, reply, sentNanos, false));
         return;
       }
       long remaining = call.deadlineNanos() - sentNanos;
       String host = route.host(replica);
-      Channel channel = host == null ? null : channels.get(host);
-      if (channel != null && channel.submit(replica, call, remaining / 1000, onReply)) {
+      boolean sharded = viaSharding != null && viaSharding.contains(replica);
+      Channel channel = host == null || sharded ? null : channels.get(host);
+      if (channel != null && channel.submit(replica, call, remaining / 1000,
+          reply -> replied(replica, attempt, reply, sentNanos, true))) {
         return; // the channel answers it: a node that leaves or goes unreachable gives it back for a retry
       }
       // No channel (the node is not known to host it yet, or runs a release without channels): through
       // sharding, each attempt bounded by the model's observed latency as well as the deadline.
       long attemptNanos = route.retry() ? Math.min(remaining, attemptTimeoutNanos(model)) : remaining;
       remote(model, replica, Duration.ofNanos(Math.max(attemptNanos, 1_000_000))).whenComplete((reply, error) ->
-          replied(replica, attempt, reply != null ? reply : new Failure(ErrorCode.DEADLINE_EXCEEDED,
-              "Deadline exceeded: no answer from " + model + " replica " + replica + " within "
-                  + Math.max(attemptNanos, 1_000_000) / 1_000_000 + " ms"
-                  + (error != null && !(error instanceof TimeoutException
-                      || error.getCause() instanceof TimeoutException) ? " (" + error + ")" : "")), sentNanos));
+          replied(replica, attempt, reply != null ? reply : error != null
+              ? new Failure(ErrorCode.UNAVAILABLE, "replica " + replica + " of " + model + " could not be reached: "
+                  + (error.getCause() != null ? error.getCause() : error))
+              : new Failure(ErrorCode.DEADLINE_EXCEEDED, "Deadline exceeded: no answer from " + model + " replica "
+                  + replica + " within " + Math.max(attemptNanos, 1_000_000) / 1_000_000 + " ms"), sentNanos, false));
     }
 
-    private void replied(int replica, int attempt, InferReply reply, long sentNanos) {
+    private void replied(int replica, int attempt, InferReply reply, long sentNanos, boolean channelled) {
       String model = route.model();
       chooser.finished(model, replica);
       if (reply instanceof InferResult) {
@@ -283,6 +304,14 @@ public final class ModelRouter {
         return;
       }
       chooser.failed(model, replica);
+      boolean unavailable = reply instanceof Failure f
+          && (f.code() == ErrorCode.UNAVAILABLE || f.code() == ErrorCode.MODEL_NOT_READY);
+      if (channelled && reply instanceof Failure f && f.code() == ErrorCode.UNAVAILABLE) {
+        if (viaSharding == null) {
+          viaSharding = new HashSet<>();
+        }
+        viaSharding.add(replica); // it stops or moves: sharding knows where it goes next
+      }
       long left = call.deadlineNanos() - ticker.nanos();
       if (route.retry() && attempt < settings.maxAttempts() && left > MIN_RETRY_NANOS) {
         retries.increment();
@@ -297,6 +326,8 @@ public final class ModelRouter {
         int among = replica >= route.wanted() ? route.wanted() : route.replicas();
         int next = chooser.choose(model, among, tried, route.avoid());
         send(new Target(model, next, handles.find(model, next)), attempt + 1);
+      } else if (route.retry() && unavailable && waitAndRetry(left)) {
+        return;
       } else {
         if (attempt > 1) {
           retriesExhausted.increment();
@@ -308,6 +339,34 @@ public final class ModelRouter {
         complete(reply instanceof Failure f && attempt > 1
             ? new Failure(f.code(), f.message() + " (" + attempt + " attempts)") : reply);
       }
+    }
+
+    /**
+     * Every attempt of this round found the model unavailable: pauses, then starts a new round
+     * on the current routing snapshot, while {@code unavailable-wait} and the deadline allow.
+     */
+    private boolean waitAndRetry(long left) {
+      long now = ticker.nanos();
+      if (waitingSince == 0) {
+        waitingSince = now;
+      }
+      long pause = pauseNanos;
+      if (left - pause < MIN_ROUND_NANOS || now + pause - waitingSince > settings.unavailableWait().toNanos()) {
+        return false;
+      }
+      pauseNanos = Math.min(MAX_PAUSE_NANOS, pauseNanos * 2);
+      retries.increment();
+      route.metrics().retried(RetryReason.UNAVAILABLE);
+      system.scheduler().scheduleOnce(Duration.ofNanos(pause), () -> {
+        RoutingSnapshot.Route now2 = table.snapshot().route(route.model());
+        if (now2 != null) {
+          route = now2; // hosts and counts as they are now
+        }
+        tried = null;
+        int first = chooser.choose(route.model(), route.replicas(), Set.of(), route.avoid());
+        send(new Target(route.model(), first, handles.find(route.model(), first)), 1);
+      }, system.executionContext());
+      return true;
     }
 
     private void complete(InferReply reply) {
@@ -364,8 +423,11 @@ public final class ModelRouter {
         tried.add(replica);
         askAttempt(model, count, wanted, avoid, command, deadline, timeout, onFailure, tried, attempt + 1, out);
       } else {
-        out.complete(reply != null ? reply : onFailure.apply(new Failure(ErrorCode.DEADLINE_EXCEEDED,
-            "Deadline exceeded: no answer from " + model + " within " + timeout.toMillis() + " ms")));
+        out.complete(reply != null ? reply : onFailure.apply(e != null
+            ? new Failure(ErrorCode.UNAVAILABLE, model + " could not be reached: "
+                + (e.getCause() != null ? e.getCause() : e))
+            : new Failure(ErrorCode.DEADLINE_EXCEEDED,
+                "Deadline exceeded: no answer from " + model + " within " + timeout.toMillis() + " ms")));
       }
     });
   }
@@ -375,16 +437,28 @@ public final class ModelRouter {
       Duration timeout) {
     EntityRef<Command> ref = sharding.entityRefFor(ModelProtocol.ENTITY_TYPE_KEY, EntityIds.of(model, replica));
     CompletableFuture<R> out = new CompletableFuture<>();
+    long asked = ticker.nanos();
     PlainFutures.of(ref.<R>ask(command::apply, timeout)).whenComplete((reply, error) -> {
       if (error == null) {
         out.complete(reply);
-      } else if (error instanceof TimeoutException || error.getCause() instanceof TimeoutException) {
+      } else if (timedOut(error, asked, timeout)) {
         out.complete(null);
       } else {
         out.completeExceptionally(error);
       }
     });
     return out;
+  }
+
+  /**
+   * Whether an ask failed because its timeout passed. Akka fails an ask with a timeout exception
+   * at once, without sending it, when the shard region is already terminated ("Recipient shard
+   * region ... had already been terminated": this node is shutting down); that is no answer from
+   * the replica's node, not a deadline.
+   */
+  private boolean timedOut(Throwable error, long askedNanos, Duration timeout) {
+    boolean timeoutType = error instanceof TimeoutException || error.getCause() instanceof TimeoutException;
+    return timeoutType && ticker.nanos() - askedNanos >= timeout.toNanos() - 1_000_000L;
   }
 
   /** Asks replica {@code replica} of {@code model} once (admin queries), bounded by {@code timeout}. */

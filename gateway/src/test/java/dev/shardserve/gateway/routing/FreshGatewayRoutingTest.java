@@ -153,4 +153,63 @@ class FreshGatewayRoutingTest {
     assertEquals(ErrorCode.MODEL_NOT_FOUND, ((Failure) notFound).code());
     assertEquals(1, served.calls().get());
   }
+
+  /** Replicas in this JVM that answer UNAVAILABLE (a replica stopping for a handoff) to the first {@code refusals} calls. */
+  record MovingReplicas(int refusals, java.util.concurrent.atomic.AtomicInteger calls) implements ReplicaHandle {
+    @Override
+    public void submit(InferCall call, java.util.function.Consumer<InferReply> answer) {
+      answer.accept(calls.incrementAndGet() <= refusals
+          ? new Failure(ErrorCode.UNAVAILABLE, "replica 0 of moving is stopping (handoff or drain)")
+          : new InferResult(1, Map.of()));
+    }
+
+    @Override
+    public Map<String, dev.shardserve.protocol.DType> inputTypes(String signature) {
+      return null;
+    }
+  }
+
+  @Test
+  void whileEveryReplicaIsUnavailable_theRequestWaitsWithinItsDeadline_andIsAnsweredOnceOneServes() throws Exception {
+    // Both replicas refuse (a rolling restart stops the node that hosts them while the next one
+    // loads): three attempts a round, a pause of 50 ms, another round, a pause of 100 ms, and the
+    // seventh call's refusal is followed by the answer.
+    var moving = new MovingReplicas(7, new java.util.concurrent.atomic.AtomicInteger());
+    ReplicaHandles.get(gateway).publish("moving", 0, moving);
+    ReplicaHandles.get(gateway).publish("moving", 1, moving);
+    RoutingSnapshot.Route route = new RoutingSnapshot.Route("moving", 2, 2, false, -1, Set.of(), true,
+        new String[2], dev.shardserve.metrics.ShardServeMetrics.get(gateway).model("moving"));
+    InferCall call = new InferCall.Predict("moving", VersionSelector.latest(), "serving_default", Map.of(),
+        System.nanoTime() + 10_000_000_000L);
+    long t0 = System.nanoTime();
+    InferReply reply = router.infer(route, router.new Target("moving", 0, moving), call, r -> r)
+        .get(10, TimeUnit.SECONDS);
+    assertTrue(reply instanceof InferResult, reply.toString());
+    assertEquals(8, moving.calls().get());
+    assertTrue(System.nanoTime() - t0 >= 150_000_000L, "waited 50 + 100 ms between the rounds");
+
+    // A model that stays unavailable: answered UNAVAILABLE (503, retriable) when its deadline
+    // leaves no time for another round, never DEADLINE_EXCEEDED, and never past the deadline.
+    var gone = new MovingReplicas(Integer.MAX_VALUE, new java.util.concurrent.atomic.AtomicInteger());
+    ReplicaHandles.get(gateway).publish("gone", 0, gone);
+    RoutingSnapshot.Route goneRoute = new RoutingSnapshot.Route("gone", 1, 1, false, -1, Set.of(), true,
+        new String[1], dev.shardserve.metrics.ShardServeMetrics.get(gateway).model("gone"));
+    long deadline = System.nanoTime() + 1_000_000_000L;
+    InferReply refused = router.infer(goneRoute, router.new Target("gone", 0, gone), new InferCall.Predict("gone",
+        VersionSelector.latest(), "serving_default", Map.of(), deadline), r -> r).get(10, TimeUnit.SECONDS);
+    assertEquals(ErrorCode.UNAVAILABLE, ((Failure) refused).code(), refused.toString());
+    assertTrue(System.nanoTime() < deadline, "answered within its deadline");
+    assertTrue(gone.calls().get() > 6, "tried in several rounds: " + gone.calls().get());
+
+    // A stateful model is never retried, so never waits either.
+    var once = new MovingReplicas(Integer.MAX_VALUE, new java.util.concurrent.atomic.AtomicInteger());
+    ReplicaHandles.get(gateway).publish("counter1", 0, once);
+    RoutingSnapshot.Route stateful = new RoutingSnapshot.Route("counter1", 1, 1, true, -1, Set.of(), false,
+        new String[1], dev.shardserve.metrics.ShardServeMetrics.get(gateway).model("counter1"));
+    InferReply at = router.infer(stateful, router.new Target("counter1", 0, once), new InferCall.Predict("counter1",
+        VersionSelector.latest(), "serving_default", Map.of(), System.nanoTime() + 10_000_000_000L), r -> r)
+        .get(10, TimeUnit.SECONDS);
+    assertEquals(ErrorCode.UNAVAILABLE, ((Failure) at).code());
+    assertEquals(1, once.calls().get());
+  }
 }
