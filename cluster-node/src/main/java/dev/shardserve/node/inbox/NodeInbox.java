@@ -96,6 +96,20 @@ public final class NodeInbox {
   private final Ticker ticker = Ticker.SYSTEM;
   private final Map<Long, Channel> channels = new HashMap<>();
   private final Map<ActorRef<ToChannel>, Long> byGateway = new HashMap<>();
+  /**
+   * Channels closed on a {@link Terminated}, by id, with their gateway end (the last 1,024): a
+   * frame that still comes on one re-opens it. Akka can report a watched actor terminated at once
+   * when its address belonged to a node that was removed and this node has not yet seen the new
+   * incarnation at that address join (a gateway restarted on the same port opens its channels as
+   * soon as it sees the workers): the channel's end is alive, and its frames must not be dropped
+   * while it waits for answers until each request's deadline.
+   */
+  private final Map<Long, ActorRef<ToChannel>> closed = new java.util.LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, ActorRef<ToChannel>> eldest) {
+      return size() > 1024;
+    }
+  };
 
   public static Behavior<Object> create(Settings settings) {
     return Behaviors.setup(ctx -> {
@@ -129,6 +143,9 @@ public final class NodeInbox {
           Long id = byGateway.remove(t.getRef());
           if (id != null) {
             Channel c = channels.remove(id);
+            if (c != null) {
+              closed.put(id, c.gateway);
+            }
             ctx.getLog().info("channel {} from {} closed: {} answers not delivered", id, t.getRef().path().address(),
                 c == null ? 0 : c.ready.size());
           }
@@ -140,11 +157,8 @@ public final class NodeInbox {
   private Behavior<Object> onOpen(Open m) {
     Channel existing = channels.get(m.channelId());
     if (existing == null) {
-      Channel c = new Channel(m.channelId(), m.channel());
-      channels.put(c.id, c);
-      byGateway.put(m.channel(), c.id);
-      ctx.watch(m.channel());
-      ctx.getLog().info("channel {} opened by {}", c.id, m.channel().path().address());
+      open(m.channelId(), m.channel());
+      ctx.getLog().info("channel {} opened by {}", m.channelId(), m.channel().path().address());
     }
     m.channel().tell(new Opened(m.channelId(), Math.min(m.maxFormat(), ChannelProtocol.FORMAT),
         ctx.getSelf().narrow()));
@@ -160,12 +174,28 @@ public final class NodeInbox {
     return Behaviors.same();
   }
 
+  private Channel open(long id, ActorRef<ToChannel> gateway) {
+    Channel c = new Channel(id, gateway);
+    channels.put(id, c);
+    byGateway.put(gateway, id);
+    closed.remove(id);
+    ctx.watch(gateway);
+    return c;
+  }
+
   private Behavior<Object> onRequests(RequestFrame f) {
     Channel c = channels.get(f.channelId());
     if (c == null) {
-      ctx.getLog().warn("request frame for unknown channel {} ({} requests): dropped; its gateway re-opens",
-          f.channelId(), f.requests().size());
-      return Behaviors.same();
+      ActorRef<ToChannel> gateway = closed.get(f.channelId());
+      if (gateway == null) {
+        ctx.getLog().warn("request frame for unknown channel {} ({} requests): dropped; its gateway re-opens",
+            f.channelId(), f.requests().size());
+        return Behaviors.same();
+      }
+      // Its end sends frames, so it lives: the termination seen was of its address's previous incarnation.
+      ctx.getLog().info("channel {} from {} re-opened by a frame after it was reported terminated",
+          f.channelId(), gateway.path().address());
+      c = open(f.channelId(), gateway);
     }
     c.replyFramesInFlight = Math.max(0, c.replyFramesInFlight - f.repliesAcked());
     c.requestFramesToAck++;
