@@ -358,6 +358,19 @@ class V2HttpTest {
     HttpResponse<String> put = server.admin("PUT", "/admin/models/batch_probe",
         "{\"batching\": {\"max_batch_size\": 2, \"max_queue_delay_us\": 20000000}}");
     assertEquals(200, put.statusCode(), put.body());
+    // The replica applies the setting once the desired state's change reaches it (Distributed
+    // Data notifies every 200 ms): until then a lone request is answered at once; from then on it
+    // waits for a second row until just before its own deadline (a batch never waits past the
+    // earliest deadline in it), here 2 s.
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
+      long t0 = System.nanoTime();
+      HttpResponse<String> lone = server.client.send(HttpRequest.newBuilder(
+          server.uri("/v1/models/batch_probe:predict")).header("X-Request-Timeout-Ms", "2000")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [1.0]}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertTrue(lone.statusCode() == 200 || lone.statusCode() == 504, lone.statusCode() + " " + lone.body());
+      return System.nanoTime() - t0 > 1_000_000_000L; // it waited: 200 just before its deadline, or 504
+    });
     // Each waits for a second row for up to 20 s: only a shared batch answers both at once.
     CompletableFuture<HttpResponse<String>> v1 = server.client.sendAsync(HttpRequest.newBuilder(
         server.uri("/v1/models/batch_probe:predict")).POST(HttpRequest.BodyPublishers.ofString(
