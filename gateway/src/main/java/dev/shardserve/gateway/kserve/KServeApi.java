@@ -10,6 +10,7 @@ import akka.util.ByteString;
 import dev.shardserve.concurrent.Ticker;
 import dev.shardserve.dataplane.InferCall;
 import dev.shardserve.gateway.GatewaySettings;
+import dev.shardserve.gateway.RequestTimeout;
 import dev.shardserve.gateway.admission.Admission;
 import dev.shardserve.gateway.admission.ByteBudget;
 import dev.shardserve.metrics.Api;
@@ -68,7 +69,6 @@ public final class KServeApi {
   /** The routes this class serves (the OpenAPI document must name exactly these). */
   public static final List<ApiRoute> ROUTES = routes();
 
-  static final String TIMEOUT_HEADER = "X-Request-Timeout-Ms";
   static final List<String> EXTENSIONS = List.of("binary_tensor_data", "schedule_policy");
 
   private final ModelRouter router;
@@ -416,26 +416,14 @@ public final class KServeApi {
         + value + "'");
   }
 
-  /** The header's deadline, else the model's {@code request-timeout}, else the gateway's default. */
+  /** The request's time budget ({@link RequestTimeout}); a bad header value is this API's bad request. */
   private long timeoutMillis(HttpRequest request, RoutingSnapshot.Route route) {
-    Optional<HttpHeader> h = request.getHeader(TIMEOUT_HEADER);
-    long max = settings.maxDeadline().toMillis();
-    if (h.isEmpty()) {
-      return route.requestTimeoutMillis() > 0 ? Math.min(route.requestTimeoutMillis(), max)
-          : settings.defaultDeadline().toMillis();
-    }
-    String value = h.get().value().trim();
-    long ms;
+    Optional<HttpHeader> h = request.getHeader(RequestTimeout.HEADER);
     try {
-      ms = Long.parseLong(value);
-    } catch (NumberFormatException e) {
-      ms = -1;
+      return RequestTimeout.millis(h.isPresent() ? h.get().value() : null, route.requestTimeoutMillis(), settings);
+    } catch (IllegalArgumentException e) {
+      throw V2Exception.invalid(e.getMessage());
     }
-    if (ms <= 0 || ms > max) {
-      throw V2Exception.invalid(TIMEOUT_HEADER + " must be a whole number of milliseconds from 1 to " + max
-          + ", was '" + value + "'");
-    }
-    return ms;
   }
 
   /** A body sent with {@code Content-Encoding: gzip} or {@code deflate} (Triton's clients can), inflated within the limit. */

@@ -1,11 +1,8 @@
 package dev.shardserve.gateway.kserve;
 
+import dev.shardserve.gateway.json.JsonScanner;
 import dev.shardserve.protocol.DType;
 import dev.shardserve.protocol.Tensor;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -26,42 +23,17 @@ import java.util.Set;
  * keys, an error of any kind) returns null, and {@link V2RequestDecoder} reads the request with
  * its own errors; the two agree on every request this one decodes (a property test checks it).
  *
- * <p>Numbers are parsed to the nearest double (exactly: up to 15 significant digits and a power
- * of ten up to 22 by Clinger's fast path, otherwise {@link Double#parseDouble}) and narrowed
- * with {@code (float) d}, which is what the full decoder's Jackson parser gives.
+ * <p>Numbers are parsed to the nearest double and narrowed with {@code (float) d}, which is what
+ * the full decoder's Jackson parser gives; strings are plain ASCII (anything else gives up, so that
+ * the full decoder checks the UTF-8): the scan is {@link JsonScanner}'s, shared with the TF
+ * Serving fast decoder. The data's bytes are sized from its {@code shape}, so a number more than
+ * the shape holds gives up.
  */
-final class V2FastDecoder {
-  private static final VarHandle FLOATS = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle DOUBLES =
-      MethodHandles.byteArrayViewVarHandle(double[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final double[] POW10 = {
-      1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
-      1e19, 1e20, 1e21, 1e22};
+final class V2FastDecoder extends JsonScanner {
   private static final int MAX_DEPTH = 16;
 
-  /** Thrown inside the scan to give up; never escapes. Preallocated, no stack trace. */
-  private static final class GiveUp extends RuntimeException {
-    GiveUp() {
-      super(null, null, false, false);
-    }
-  }
-
-  private static final GiveUp GIVE_UP = new GiveUp();
-
-  private final byte[] in;
-  private final int end;
-  private int pos;
-  // the data being read
-  private DType dtype;
-  private byte[] out;
-  private int count;
-
   private V2FastDecoder(byte[] in, int offset, int length) {
-    this.in = in;
-    this.pos = offset;
-    this.end = offset + length;
+    super(in, offset, length, false);
   }
 
   /** The request in {@code in[offset, offset + length)}, or null when it is not of the simple form. */
@@ -114,33 +86,6 @@ final class V2FastDecoder {
       throw GIVE_UP;
     }
     return new V2Request(id, parameters, inputs, outputs);
-  }
-
-  /** After a member: true at the object's '}', false after its ','. */
-  private boolean endOfObject() {
-    ws();
-    byte b = next();
-    if (b == '}') {
-      return true;
-    }
-    if (b != ',') {
-      throw GIVE_UP;
-    }
-    ws();
-    return false;
-  }
-
-  private boolean endOfArray() {
-    ws();
-    byte b = next();
-    if (b == ']') {
-      return true;
-    }
-    if (b != ',') {
-      throw GIVE_UP;
-    }
-    ws();
-    return false;
   }
 
   /** A flat object of strings, integers and booleans. */
@@ -392,195 +337,11 @@ final class V2FastDecoder {
     return negative ? -v : v;
   }
 
-  /** Parses one JSON number at the cursor and appends it in the data's dtype. */
-  private void number() {
-    int start = pos;
-    boolean negative = false;
-    if (peek() == '-') {
-      negative = true;
-      pos++;
-    }
-    long mantissa = 0;
-    int digits = 0;
-    int scale = 0;
-    int c = peek();
-    if (c == '0') {
-      pos++;
-      c = pos < end ? in[pos] : -1;
-      if (c >= '0' && c <= '9') {
-        throw GIVE_UP;
-      }
-    } else if (c >= '1' && c <= '9') {
-      while (c >= '0' && c <= '9') {
-        if (digits < 18) {
-          mantissa = mantissa * 10 + (c - '0');
-        } else {
-          scale++;
-        }
-        digits++;
-        pos++;
-        c = pos < end ? in[pos] : -1;
-      }
-    } else {
-      throw GIVE_UP;
-    }
-    boolean integral = true;
-    if (c == '.') {
-      integral = false;
-      pos++;
-      c = pos < end ? in[pos] : -1;
-      if (c < '0' || c > '9') {
-        throw GIVE_UP;
-      }
-      while (c >= '0' && c <= '9') {
-        if (digits < 18) {
-          mantissa = mantissa * 10 + (c - '0');
-          if (mantissa != 0) {
-            digits++;
-          }
-          scale--;
-        } else {
-          digits++;
-        }
-        pos++;
-        c = pos < end ? in[pos] : -1;
-      }
-    }
-    int exponent = 0;
-    if (c == 'e' || c == 'E') {
-      integral = false;
-      pos++;
-      c = pos < end ? in[pos] : -1;
-      boolean negExp = false;
-      if (c == '+' || c == '-') {
-        negExp = c == '-';
-        pos++;
-        c = pos < end ? in[pos] : -1;
-      }
-      if (c < '0' || c > '9') {
-        throw GIVE_UP;
-      }
-      while (c >= '0' && c <= '9') {
-        exponent = exponent * 10 + (c - '0');
-        if (exponent > 1000) {
-          throw GIVE_UP;
-        }
-        pos++;
-        c = pos < end ? in[pos] : -1;
-      }
-      if (negExp) {
-        exponent = -exponent;
-      }
-    }
-    if (integral && digits > 18) {
-      throw GIVE_UP;
-    }
-    int size = dtype.byteSize();
-    int at = count * size;
-    if (at + size > out.length) {
-      throw GIVE_UP; // more elements than the shape: the full decoder's error
-    }
-    switch (dtype) {
-      case INT64, INT32 -> {
-        if (!integral || scale != 0) {
-          throw GIVE_UP;
-        }
-        long v = negative ? -mantissa : mantissa;
-        if (dtype == DType.INT32) {
-          if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-            throw GIVE_UP;
-          }
-          INTS.set(out, at, (int) v);
-        } else {
-          LONGS.set(out, at, v);
-        }
-      }
-      default -> {
-        double d = integral ? (double) (negative ? -mantissa : mantissa)
-            : toDouble(negative, mantissa, digits, scale + exponent, start);
-        if (dtype == DType.FLOAT32) {
-          FLOATS.set(out, at, (float) d);
-        } else {
-          DOUBLES.set(out, at, d);
-        }
-      }
-    }
-    count++;
-  }
-
-  private double toDouble(boolean negative, long mantissa, int digits, int exp10, int start) {
-    if (digits <= 15 && exp10 >= -22 && exp10 <= 22) {
-      double d = (double) mantissa;
-      d = exp10 >= 0 ? d * POW10[exp10] : d / POW10[-exp10];
-      return negative ? -d : d;
-    }
-    if (mantissa == 0 && digits == 0) {
-      return negative ? -0.0 : 0.0;
-    }
-    return Double.parseDouble(new String(in, start, pos - start, StandardCharsets.ISO_8859_1));
-  }
-
   private void literal(String word) {
     for (int i = 0; i < word.length(); i++) {
       if (next() != word.charAt(i)) {
         throw GIVE_UP;
       }
-    }
-  }
-
-  /**
-   * A string of ASCII without escapes or control characters; anything else gives up, so that the
-   * full decoder checks the UTF-8 (a string decoded here as is would turn bytes that are not UTF-8
-   * into U+FFFD where the full decoder refuses the request).
-   */
-  private String plainString() {
-    expect('"');
-    int start = pos;
-    while (true) {
-      if (pos >= end) {
-        throw GIVE_UP;
-      }
-      byte b = in[pos];
-      if (b == '"') {
-        break;
-      }
-      if (b == '\\' || b < 0x20) { // b < 0: not ASCII
-        throw GIVE_UP;
-      }
-      pos++;
-    }
-    String s = new String(in, start, pos - start, StandardCharsets.ISO_8859_1);
-    pos++;
-    return s;
-  }
-
-  private void ws() {
-    while (pos < end) {
-      byte b = in[pos];
-      if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
-        return;
-      }
-      pos++;
-    }
-  }
-
-  private int peek() {
-    if (pos >= end) {
-      throw GIVE_UP;
-    }
-    return in[pos];
-  }
-
-  private byte next() {
-    if (pos >= end) {
-      throw GIVE_UP;
-    }
-    return in[pos++];
-  }
-
-  private void expect(char c) {
-    if (next() != c) {
-      throw GIVE_UP;
     }
   }
 }

@@ -1,12 +1,9 @@
 package dev.shardserve.gateway.tfserving;
 
+import dev.shardserve.gateway.json.JsonScanner;
 import dev.shardserve.protocol.DType;
 import dev.shardserve.protocol.ModelProtocol;
 import dev.shardserve.protocol.Tensor;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -18,49 +15,26 @@ import java.util.function.Function;
  * body with no token objects and no intermediate {@code double[]}/{@code long[]}. It takes
  * {@code {"instances": [...]}} for a signature with one input, {@code {"inputs": [...]}} and
  * {@code {"inputs": {"name": [...], ...}}}, each optionally with a plain {@code "signature_name"}.
- * Anything else (strings, {@code b64}, booleans, objects per instance, {@code NaN}, escapes,
- * ragged or empty lists, a number this path cannot convert exactly as the full decoder would,
- * a dtype it does not write, unknown keys) makes it return null, and the full decoder
- * ({@link PredictRequest}) reads the body with its own errors: the two agree on every tensor this
- * one returns (a property test checks it).
+ * Anything else (strings, {@code b64}, booleans, objects per instance, {@code NaN}, escapes or
+ * bytes that are not ASCII in a key or a signature name, ragged or empty lists, a number this
+ * path cannot convert exactly as the full decoder would, a dtype it does not write, unknown keys)
+ * makes it return null, and the full decoder ({@link PredictRequest}) reads the body with its own
+ * errors: the two agree on every tensor this one returns (a property test checks it).
  *
- * <p>Numbers are parsed as the full decoder's Jackson parser does, to the nearest double (exactly:
- * up to 15 significant digits and a power of ten up to 22 by Clinger's fast path, otherwise by
- * {@link Double#parseDouble}), then narrowed as the node's conversion would ({@code (float) d}).
- * Jackson's tokenizer cost ~37 µs for a 784-float row; this scan costs a fraction of it (JMH in
- * {@code perf/}, numbers in the README).
+ * <p>Numbers are parsed as the full decoder's Jackson parser does, to the nearest double, then
+ * narrowed as the node's conversion would ({@code (float) d}): the scan of numbers and strings is
+ * {@link JsonScanner}'s, shared with the v2 fast decoder. Jackson's tokenizer cost ~37 µs for a
+ * 784-float row; this scan costs a fraction of it (JMH in {@code perf/}, numbers in the README).
  */
-final class FastPredictDecoder {
-  private static final VarHandle FLOATS = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle DOUBLES =
-      MethodHandles.byteArrayViewVarHandle(double[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final double[] POW10 = {
-      1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
-      1e19, 1e20, 1e21, 1e22};
+final class FastPredictDecoder extends JsonScanner {
   private static final int MAX_RANK = 7;
 
-  /** Thrown inside the scan to give up; never escapes. Preallocated, no stack trace. */
-  private static final class GiveUp extends RuntimeException {
-    GiveUp() {
-      super(null, null, false, false);
-    }
-  }
-
-  private static final GiveUp GIVE_UP = new GiveUp();
-
-  private final byte[] in;
-  private int pos;
-  // the tensor being read
-  private DType dtype;
-  private byte[] out;
-  private int count;
+  // the shape of the tensor being read, learnt as it is read (its bytes grow in JsonScanner.out)
   private final long[] dims = new long[MAX_RANK + 1];
   private int rank;
 
   private FastPredictDecoder(byte[] in) {
-    this.in = in;
+    super(in, 0, in.length, true);
   }
 
   /**
@@ -126,18 +100,12 @@ final class FastPredictDecoder {
         }
         default -> throw GIVE_UP;
       }
-      ws();
-      byte b = next();
-      if (b == '}') {
+      if (endOfObject()) {
         break;
       }
-      if (b != ',') {
-        throw GIVE_UP;
-      }
-      ws();
     }
     ws();
-    if (pos != in.length || row == null) {
+    if (pos != end || row == null) {
       throw GIVE_UP;
     }
     return new PredictRequest(signature, row, inputs);
@@ -163,15 +131,9 @@ final class FastPredictDecoder {
       expect(':');
       ws();
       out.put(name, tensor(t, false));
-      ws();
-      byte b = next();
-      if (b == '}') {
+      if (endOfObject()) {
         return out;
       }
-      if (b != ',') {
-        throw GIVE_UP;
-      }
-      ws();
     }
   }
 
@@ -214,15 +176,9 @@ final class FastPredictDecoder {
       while (true) {
         value(depth + 1);
         n++;
-        ws();
-        byte b = next();
-        if (b == ']') {
+        if (endOfArray()) {
           break;
         }
-        if (b != ',') {
-          throw GIVE_UP;
-        }
-        ws();
       }
       if (dims[depth] == -1) {
         dims[depth] = n;
@@ -239,189 +195,6 @@ final class FastPredictDecoder {
     if (rank == -1) {
       rank = depth;
     } else if (rank != depth) {
-      throw GIVE_UP;
-    }
-  }
-
-  /** Parses one JSON number at the cursor and appends it in the tensor's dtype. */
-  private void number() {
-    int start = pos;
-    boolean negative = false;
-    if (peek() == '-') {
-      negative = true;
-      pos++;
-    }
-    long mantissa = 0;
-    int digits = 0;
-    int scale = 0;
-    int c = peek();
-    if (c == '0') {
-      pos++;
-      c = pos < in.length ? in[pos] : -1;
-      if (c >= '0' && c <= '9') {
-        throw GIVE_UP; // a leading zero: not JSON
-      }
-    } else if (c >= '1' && c <= '9') {
-      while (c >= '0' && c <= '9') {
-        if (digits < 18) {
-          mantissa = mantissa * 10 + (c - '0');
-          digits++;
-        } else {
-          scale++;
-          digits++;
-        }
-        pos++;
-        c = pos < in.length ? in[pos] : -1;
-      }
-    } else {
-      throw GIVE_UP;
-    }
-    boolean integral = true;
-    if (c == '.') {
-      integral = false;
-      pos++;
-      c = pos < in.length ? in[pos] : -1;
-      if (c < '0' || c > '9') {
-        throw GIVE_UP;
-      }
-      while (c >= '0' && c <= '9') {
-        if (digits < 18) {
-          mantissa = mantissa * 10 + (c - '0');
-          if (mantissa != 0) {
-            digits++;
-          }
-          scale--;
-        } else {
-          digits++;
-        }
-        pos++;
-        c = pos < in.length ? in[pos] : -1;
-      }
-    }
-    int exponent = 0;
-    if (c == 'e' || c == 'E') {
-      integral = false;
-      pos++;
-      c = pos < in.length ? in[pos] : -1;
-      boolean negExp = false;
-      if (c == '+' || c == '-') {
-        negExp = c == '-';
-        pos++;
-        c = pos < in.length ? in[pos] : -1;
-      }
-      if (c < '0' || c > '9') {
-        throw GIVE_UP;
-      }
-      while (c >= '0' && c <= '9') {
-        exponent = exponent * 10 + (c - '0');
-        if (exponent > 1000) {
-          throw GIVE_UP;
-        }
-        pos++;
-        c = pos < in.length ? in[pos] : -1;
-      }
-      if (negExp) {
-        exponent = -exponent;
-      }
-    }
-    if (integral && digits > 18) {
-      throw GIVE_UP; // an integer Jackson may refuse as out of range: the full decoder's rules
-    }
-    int size = dtype.byteSize();
-    if (count * size + size > out.length) {
-      out = Arrays.copyOf(out, Math.max(out.length * 2, 64));
-    }
-    int at = count * size;
-    switch (dtype) {
-      case INT64, INT32 -> {
-        if (!integral || scale != 0) {
-          throw GIVE_UP; // fractions and huge integers: the full decoder's errors
-        }
-        long v = negative ? -mantissa : mantissa;
-        if (dtype == DType.INT32) {
-          if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-            throw GIVE_UP;
-          }
-          INTS.set(out, at, (int) v);
-        } else {
-          LONGS.set(out, at, v);
-        }
-      }
-      default -> {
-        double d;
-        if (integral) {
-          d = (double) (negative ? -mantissa : mantissa); // as the full path's long -> double (no -0)
-        } else {
-          d = toDouble(negative, mantissa, digits, scale + exponent, start);
-        }
-        if (dtype == DType.FLOAT32) {
-          FLOATS.set(out, at, (float) d);
-        } else {
-          DOUBLES.set(out, at, d);
-        }
-      }
-    }
-    count++;
-  }
-
-  /** The nearest double, as Jackson's parser gives it. */
-  private double toDouble(boolean negative, long mantissa, int digits, int exp10, int start) {
-    if (digits <= 15 && exp10 >= -22 && exp10 <= 22) {
-      double d = (double) mantissa;
-      d = exp10 >= 0 ? d * POW10[exp10] : d / POW10[-exp10];
-      return negative ? -d : d;
-    }
-    if (mantissa == 0 && digits == 0) {
-      return negative ? -0.0 : 0.0;
-    }
-    return Double.parseDouble(new String(in, start, pos - start, StandardCharsets.ISO_8859_1));
-  }
-
-  /** A string without escapes (a key or a signature name); anything else gives up. */
-  private String plainString() {
-    expect('"');
-    int start = pos;
-    while (true) {
-      byte b = in[pos];
-      if (b == '"') {
-        break;
-      }
-      if (b == '\\' || (b & 0xff) < 0x20) {
-        throw GIVE_UP;
-      }
-      pos++;
-    }
-    String s = new String(in, start, pos - start, StandardCharsets.UTF_8);
-    pos++;
-    return s;
-  }
-
-  private void ws() {
-    while (pos < in.length) {
-      byte b = in[pos];
-      if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
-        return;
-      }
-      pos++;
-    }
-  }
-
-  private int peek() {
-    if (pos >= in.length) {
-      throw GIVE_UP;
-    }
-    return in[pos];
-  }
-
-  private byte next() {
-    if (pos >= in.length) {
-      throw GIVE_UP;
-    }
-    return in[pos++];
-  }
-
-  private void expect(char c) {
-    if (next() != c) {
       throw GIVE_UP;
     }
   }

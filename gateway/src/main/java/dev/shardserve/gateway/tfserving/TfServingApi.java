@@ -13,6 +13,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.shardserve.concurrent.Ticker;
 import dev.shardserve.dataplane.InferCall;
 import dev.shardserve.gateway.GatewaySettings;
+import dev.shardserve.gateway.RequestTimeout;
 import dev.shardserve.gateway.admission.Admission;
 import dev.shardserve.gateway.admission.ByteBudget;
 import dev.shardserve.gateway.errors.HttpErrors;
@@ -63,7 +64,6 @@ import java.util.concurrent.TimeoutException;
  * answer encoded on the thread that completes it (a runtime thread for a local replica).
  */
 public final class TfServingApi {
-  static final String TIMEOUT_HEADER = "X-Request-Timeout-Ms";
   public static final String VERSION_HEADER = "X-Model-Version";
 
   private static final JsonFactory JSON = RequestJson.FACTORY;
@@ -381,26 +381,14 @@ public final class TfServingApi {
     return VersionSelector.latest();
   }
 
-  /** The header's deadline, else the model's {@code request-timeout}, else the gateway's default. */
+  /** The request's time budget ({@link RequestTimeout}); a bad header value is this API's bad request. */
   private long timeoutMillis(HttpRequest request, RoutingSnapshot.Route route) {
-    Optional<akka.http.javadsl.model.HttpHeader> h = request.getHeader(TIMEOUT_HEADER);
-    long max = settings.maxDeadline().toMillis();
-    if (h.isEmpty()) {
-      return route.requestTimeoutMillis() > 0 ? Math.min(route.requestTimeoutMillis(), max)
-          : settings.defaultDeadline().toMillis();
-    }
-    String value = h.get().value().trim();
-    long ms;
+    Optional<akka.http.javadsl.model.HttpHeader> h = request.getHeader(RequestTimeout.HEADER);
     try {
-      ms = Long.parseLong(value);
-    } catch (NumberFormatException e) {
-      ms = -1;
+      return RequestTimeout.millis(h.isPresent() ? h.get().value() : null, route.requestTimeoutMillis(), settings);
+    } catch (IllegalArgumentException e) {
+      throw new BadRequest(e.getMessage());
     }
-    if (ms <= 0 || ms > max) {
-      throw new BadRequest(TIMEOUT_HEADER + " must be a whole number of milliseconds from 1 to " + max + ", was '"
-          + value + "'");
-    }
-    return ms;
   }
 
   /** A request body, or the response that refuses it. */

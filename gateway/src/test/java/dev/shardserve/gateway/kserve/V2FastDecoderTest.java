@@ -84,6 +84,23 @@ class V2FastDecoderTest {
     assertEquals("\u20ac", full(utf8).inputs().get(0).name());
   }
 
+  /**
+   * The JSON part ends where the binary data begins: a number cut at that end gives up, whatever
+   * the bytes after it (the scanner reads a number's digits up to the array's end, then checks).
+   */
+  @Test
+  void aNumberCutAtTheEndOfTheJson_givesUp_evenWhenTheBinaryPartGoesOnWithDigits() {
+    String json = "{\"inputs\":[{\"name\":\"x\",\"shape\":[2],\"datatype\":\"FP32\",\"data\":[1,2";
+    for (String binary : List.of("]}]}", "5]}]}", ".5]}]}", "e1]}]}", "", "\u0000\u0001")) {
+      byte[] b = (json + binary).getBytes(StandardCharsets.ISO_8859_1);
+      assertNull(V2FastDecoder.decode(b, 0, json.length()), binary);
+      assertThrows(V2Exception.class, () -> V2RequestDecoder.decode(b, 0, json.length()), binary);
+    }
+    byte[] whole = (json + "]}]}").getBytes(StandardCharsets.ISO_8859_1);
+    assertEquals(Tensor.ofFloats(new long[] {2}, 1f, 2f), V2FastDecoder.decode(whole, 0, whole.length).inputs()
+        .get(0).json());
+  }
+
   /** A generated corpus of numeric requests: the fast path decodes each exactly as the full decoder. */
   @Test
   void generatedNumericRequests_fastEqualsFull() {

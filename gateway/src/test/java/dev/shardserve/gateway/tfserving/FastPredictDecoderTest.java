@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import dev.shardserve.protocol.DType;
 import dev.shardserve.protocol.Tensor;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -221,6 +224,32 @@ class FastPredictDecoderTest {
     assertEquals(List.of("other"), asked, "dtypes come from the signature the body names");
     assertEquals("other", req.signatureName());
     assertEquals(DType.INT64, req.inputs().get("").dtype());
+  }
+
+  /**
+   * The fast path once decoded a key or signature name as UTF-8 itself, so bytes that are not
+   * UTF-8 became U+FFFD where the full decoder refuses the body: now only plain ASCII is taken,
+   * as the v2 fast decoder does, and anything else is left to the full decoder.
+   */
+  @Test
+  void namesThatAreNotAscii_giveUp_soThatTheFullDecoderChecksTheirUtf8() throws IOException {
+    Function<String, Map<String, DType>> types = sig -> Map.of("x", DType.FLOAT32, "\u00e9", DType.FLOAT32);
+    byte[] notUtf8 = "{\"signature_name\": \"\u00f3s\", \"inputs\": {\"x\": [1.5]}}"
+        .getBytes(StandardCharsets.ISO_8859_1);
+    assertNull(FastPredictDecoder.decode(notUtf8, types));
+    JsonParseException e = assertThrows(JsonParseException.class, () -> PredictJson.decode(notUtf8));
+    assertTrue(e.getOriginalMessage().startsWith("Invalid UTF-8"), e.getOriginalMessage());
+
+    byte[] utf8 = "{\"signature_name\": \"\u00e9t\u00e9\", \"instances\": [1.5]}".getBytes(StandardCharsets.UTF_8);
+    assertNull(FastPredictDecoder.decode(utf8, sig -> Map.of("x", DType.FLOAT32)));
+    try (JsonParser p = RequestJson.FACTORY.createParser(utf8)) {
+      assertEquals("\u00e9t\u00e9", PredictRequest.parse(p).signatureName());
+    }
+
+    byte[] utf8Key = "{\"inputs\": {\"\u00e9\": [1.5]}}".getBytes(StandardCharsets.UTF_8);
+    assertNull(FastPredictDecoder.decode(utf8Key, types));
+    assertEquals(Tensor.ofFloats(new long[] {1}, 1.5f),
+        convert(PredictJson.decode(utf8Key).get("\u00e9"), DType.FLOAT32));
   }
 
   /** The fast path with no dtypes known. */
