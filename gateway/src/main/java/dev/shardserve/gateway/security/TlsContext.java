@@ -20,7 +20,9 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * manager (and client-CA trust manager, for mutual TLS) re-read their files when they change, and
  * server engines restricted to the configured protocols (TLS 1.2 and 1.3) and cipher suites. With
  * a client CA, a client without a certificate it issued cannot complete the handshake. A
- * plain-HTTP request to such a port fails the handshake: nothing is served.
+ * plain-HTTP request to such a port fails the handshake: nothing is served. Akka HTTP gets its
+ * engines wrapped in {@link StallFreeServerEngine}, which keeps its TLS stage from stranding a
+ * client's first request after a TLS 1.3 handshake.
  */
 public final class TlsContext {
   private final TlsSettings settings;
@@ -70,9 +72,14 @@ public final class TlsContext {
     return engine;
   }
 
-  /** For Akka HTTP's {@code ServerBuilder.enableHttps}. */
+  /** For Akka HTTP's {@code ServerBuilder.enableHttps}: server engines Akka's TLS stage cannot stall on. */
   public HttpsConnectionContext httpsContext() {
-    return ConnectionContext.httpsServer(this::newServerEngine);
+    return ConnectionContext.httpsServer(this::newAkkaServerEngine);
+  }
+
+  /** A {@link #newServerEngine()} for Akka's TLS stage (see {@link StallFreeServerEngine}). */
+  SSLEngine newAkkaServerEngine() {
+    return new StallFreeServerEngine(newServerEngine());
   }
 
   /** The reloading key manager, for servers that build their own TLS (gRPC's Netty). */
