@@ -104,9 +104,9 @@ public final class NodeInbox {
    * soon as it sees the workers): the channel's end is alive, and its frames must not be dropped
    * while it waits for answers until each request's deadline.
    */
-  private final Map<Long, ActorRef<ToChannel>> closed = new java.util.LinkedHashMap<>() {
+  private final Map<Long, Channel> closed = new java.util.LinkedHashMap<>() {
     @Override
-    protected boolean removeEldestEntry(Map.Entry<Long, ActorRef<ToChannel>> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<Long, Channel> eldest) {
       return size() > 1024;
     }
   };
@@ -136,6 +136,8 @@ public final class NodeInbox {
           if (c != null) {
             c.flushScheduled.set(false);
             send(c);
+          } else if ((c = closed.get(m.channelId())) != null) {
+            c.flushScheduled.set(false); // its answers wait in its queue: sent if a frame re-opens it
           }
           return Behaviors.same();
         })
@@ -144,7 +146,7 @@ public final class NodeInbox {
           if (id != null) {
             Channel c = channels.remove(id);
             if (c != null) {
-              closed.put(id, c.gateway);
+              closed.put(id, c); // answers still on their way land in its queue, sent if it re-opens
             }
             ctx.getLog().info("channel {} from {} closed: {} answers not delivered", id, t.getRef().path().address(),
                 c == null ? 0 : c.ready.size());
@@ -175,27 +177,31 @@ public final class NodeInbox {
   }
 
   private Channel open(long id, ActorRef<ToChannel> gateway) {
-    Channel c = new Channel(id, gateway);
-    channels.put(id, c);
-    byGateway.put(gateway, id);
-    closed.remove(id);
-    ctx.watch(gateway);
+    return register(new Channel(id, gateway));
+  }
+
+  private Channel register(Channel c) {
+    channels.put(c.id, c);
+    byGateway.put(c.gateway, c.id);
+    closed.remove(c.id);
+    ctx.watch(c.gateway);
     return c;
   }
 
   private Behavior<Object> onRequests(RequestFrame f) {
     Channel c = channels.get(f.channelId());
     if (c == null) {
-      ActorRef<ToChannel> gateway = closed.get(f.channelId());
-      if (gateway == null) {
+      Channel was = closed.get(f.channelId());
+      if (was == null) {
         ctx.getLog().warn("request frame for unknown channel {} ({} requests): dropped; its gateway re-opens",
             f.channelId(), f.requests().size());
         return Behaviors.same();
       }
       // Its end sends frames, so it lives: the termination seen was of its address's previous incarnation.
+      // The same channel, with the answers that became ready meanwhile and its flow-control counts.
       ctx.getLog().info("channel {} from {} re-opened by a frame after it was reported terminated",
-          f.channelId(), gateway.path().address());
-      c = open(f.channelId(), gateway);
+          f.channelId(), was.gateway.path().address());
+      c = register(was);
     }
     c.replyFramesInFlight = Math.max(0, c.replyFramesInFlight - f.repliesAcked());
     c.requestFramesToAck++;

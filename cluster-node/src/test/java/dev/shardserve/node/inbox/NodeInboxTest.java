@@ -90,4 +90,56 @@ class NodeInboxTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> marker.calls().get() == 1);
     assertEquals(1, replica.calls().get(), "the frame on the unknown channel was dropped");
   }
+
+  /** A replica that keeps each request's answer callback, to answer it later. */
+  record Deferred(java.util.concurrent.ConcurrentLinkedQueue<Consumer<InferReply>> pending) implements ReplicaHandle {
+    @Override
+    public void submit(InferCall call, Consumer<InferReply> reply) {
+      pending.add(reply);
+    }
+
+    @Override
+    public Map<String, DType> inputTypes(String signature) {
+      return null;
+    }
+  }
+
+  @Test
+  void anAnswerThatBecomesReadyWhileItsChannelIsClosed_leavesWhenAFrameReopensIt() {
+    Deferred slow = new Deferred(new java.util.concurrent.ConcurrentLinkedQueue<>());
+    ReplicaHandles.get(testKit.system()).publish("slow", 0, slow);
+    Counting fast = new Counting(new AtomicInteger());
+    ReplicaHandles.get(testKit.system()).publish("fast", 0, fast);
+    ActorRef<Object> inbox = testKit.spawn(NodeInbox.create(new NodeInbox.Settings(64, 1 << 20)));
+    TestProbe<ToChannel> probe = testKit.createTestProbe();
+    ActorRef<ToChannel> end = testKit.spawn(Behaviors.receiveMessage(m -> {
+      probe.ref().tell(m);
+      return Behaviors.same();
+    }));
+    inbox.tell(new Open(9L, ChannelProtocol.FORMAT, end));
+    probe.expectMessageClass(Opened.class);
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    inbox.tell(new RequestFrame(9L, 0, List.of(new Request(1L, 0, 10_000_000L, new InferCall.Predict("slow",
+        VersionSelector.latest(), "serving_default", Map.of(), deadline)))));
+    await().atMost(Duration.ofSeconds(10)).until(() -> slow.pending().size() == 1);
+
+    // The end is reported terminated; the answer of request 1 becomes ready meanwhile; then a frame
+    // comes on the channel. The re-opened channel must send that answer (here to the end the inbox
+    // knows, which is gone: the reply frame shows up as a dead letter).
+    TestProbe<akka.actor.DeadLetter> dead = testKit.createTestProbe();
+    testKit.system().eventStream().tell(new akka.actor.typed.eventstream.EventStream.Subscribe<>(
+        akka.actor.DeadLetter.class, dead.ref()));
+    testKit.stop(end);
+    slow.pending().poll().accept(new InferResult(1, Map.of()));
+    inbox.tell(new RequestFrame(9L, 0, List.of(new Request(2L, 0, 10_000_000L, new InferCall.Predict("fast",
+        VersionSelector.latest(), "serving_default", Map.of(), deadline)))));
+    java.util.Set<Long> sent = new java.util.HashSet<>();
+    dead.fishForMessage(Duration.ofSeconds(10), d -> {
+      if (d.message() instanceof ChannelProtocol.ReplyFrame f && f.channelId() == 9L) {
+        f.replies().forEach(r -> sent.add(r.id()));
+      }
+      return sent.contains(1L) && sent.contains(2L) ? akka.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+          : akka.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore();
+    });
+  }
 }

@@ -182,6 +182,11 @@ public final class Channel {
     }
   }
 
+  /** Whether its node is reachable and has not left (its answers then come from a live node). */
+  public boolean live() {
+    return reachable && !closed;
+  }
+
   /** The node became unreachable: what is in flight is answered UNAVAILABLE (retried elsewhere); no new request is taken. */
   void unreachable() {
     reachable = false;

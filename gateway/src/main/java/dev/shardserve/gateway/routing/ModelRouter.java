@@ -224,11 +224,12 @@ public final class ModelRouter {
    * ready, overloaded) or a remote one does not answer within the attempt timeout, on another
    * one, while the request's deadline leaves time and the route allows retries (inference is
    * idempotent; a stateful model, or one whose settings are not known yet, is never retried).
-   * A replica that its node answered unavailable for through the channel is tried
-   * again through sharding, which follows a handoff to the replica's next node. When every
-   * attempt found the model unavailable (its replicas moving: a rolling restart, a drain), the
-   * request waits and tries again, with pauses from 50 ms doubling to 500 ms, for at most
-   * {@code unavailable-wait} within its deadline, instead of failing while a replica loads.
+   * A replica that its (live) node answered unavailable for through the channel is tried
+   * again through sharding, which follows a handoff to the replica's next node. When the
+   * attempts are used up and the last found its replica UNAVAILABLE (replicas moving: a rolling
+   * restart, a drain), the request waits and tries again, with pauses from 50 ms doubling to
+   * 500 ms, for at most {@code unavailable-wait} within its deadline, instead of failing while a
+   * replica loads.
    * {@code answer} turns the final reply into the result, on the thread that delivered it (for a
    * local replica, the runtime thread that ran the batch).
    */
@@ -251,6 +252,8 @@ public final class ModelRouter {
     /** When the first round of attempts ended with every replica unavailable (0: not yet); the next pause. */
     long waitingSince;
     long pauseNanos = FIRST_PAUSE_NANOS;
+    /** Attempts made in the rounds before this one. */
+    int attempts;
 
     Attempts(RoutingSnapshot.Route route, InferCall call, Function<InferReply, R> answer, CompletableFuture<R> out) {
       this.route = route;
@@ -273,7 +276,7 @@ public final class ModelRouter {
       boolean sharded = viaSharding != null && viaSharding.contains(replica);
       Channel channel = host == null || sharded ? null : channels.get(host);
       if (channel != null && channel.submit(replica, call, remaining / 1000,
-          reply -> replied(replica, attempt, reply, sentNanos, true))) {
+          reply -> replied(replica, attempt, reply, sentNanos, channel.live()))) {
         return; // the channel answers it: a node that leaves or goes unreachable gives it back for a retry
       }
       // No channel (the node is not known to host it yet, or runs a release without channels): through
@@ -287,7 +290,8 @@ public final class ModelRouter {
                   + replica + " within " + Math.max(attemptNanos, 1_000_000) / 1_000_000 + " ms"), sentNanos, false));
     }
 
-    private void replied(int replica, int attempt, InferReply reply, long sentNanos, boolean channelled) {
+    /** {@code fromLiveNode}: the answer came through the channel of a node that is reachable and has not left. */
+    private void replied(int replica, int attempt, InferReply reply, long sentNanos, boolean fromLiveNode) {
       String model = route.model();
       chooser.finished(model, replica);
       if (reply instanceof InferResult) {
@@ -304,13 +308,14 @@ public final class ModelRouter {
         return;
       }
       chooser.failed(model, replica);
-      boolean unavailable = reply instanceof Failure f
-          && (f.code() == ErrorCode.UNAVAILABLE || f.code() == ErrorCode.MODEL_NOT_READY);
-      if (channelled && reply instanceof Failure f && f.code() == ErrorCode.UNAVAILABLE) {
+      boolean unavailable = reply instanceof Failure f && f.code() == ErrorCode.UNAVAILABLE;
+      if (fromLiveNode && unavailable) {
+        // Its node lives but no longer serves it (stopping, moving): sharding knows where it goes
+        // next. (Not a node that is unreachable or gone: sharding would wait for it in vain.)
         if (viaSharding == null) {
           viaSharding = new HashSet<>();
         }
-        viaSharding.add(replica); // it stops or moves: sharding knows where it goes next
+        viaSharding.add(replica);
       }
       long left = call.deadlineNanos() - ticker.nanos();
       if (route.retry() && attempt < settings.maxAttempts() && left > MIN_RETRY_NANOS) {
@@ -329,15 +334,16 @@ public final class ModelRouter {
       } else if (route.retry() && unavailable && waitAndRetry(left)) {
         return;
       } else {
-        if (attempt > 1) {
+        if (attempts + attempt > 1) {
           retriesExhausted.increment();
         }
         if (reply instanceof Failure f
             && (f.code() == ErrorCode.UNAVAILABLE || f.code() == ErrorCode.MODEL_NOT_READY)) {
           route.metrics().refused(RefusalReason.UNAVAILABLE);
         }
-        complete(reply instanceof Failure f && attempt > 1
-            ? new Failure(f.code(), f.message() + " (" + attempt + " attempts)") : reply);
+        int all = attempts + attempt;
+        complete(reply instanceof Failure f && all > 1
+            ? new Failure(f.code(), f.message() + " (" + all + " attempts)") : reply);
       }
     }
 
@@ -355,17 +361,27 @@ public final class ModelRouter {
         return false;
       }
       pauseNanos = Math.min(MAX_PAUSE_NANOS, pauseNanos * 2);
-      retries.increment();
-      route.metrics().retried(RetryReason.UNAVAILABLE);
-      system.scheduler().scheduleOnce(Duration.ofNanos(pause), () -> {
-        RoutingSnapshot.Route now2 = table.snapshot().route(route.model());
-        if (now2 != null) {
-          route = now2; // hosts and counts as they are now
+      attempts += settings.maxAttempts();
+      Runnable nextRound = () -> {
+        try {
+          RoutingSnapshot.Route current = table.snapshot().route(route.model());
+          if (current != null) {
+            route = current; // hosts and counts as they are now
+          }
+          tried = null;
+          retries.increment();
+          route.metrics().retried(RetryReason.UNAVAILABLE);
+          int first = chooser.choose(route.model(), route.replicas(), Set.of(), route.avoid());
+          send(new Target(route.model(), first, handles.find(route.model(), first)), 1);
+        } catch (RuntimeException e) {
+          complete(new Failure(ErrorCode.UNAVAILABLE, route.model() + " could not be retried: " + e));
         }
-        tried = null;
-        int first = chooser.choose(route.model(), route.replicas(), Set.of(), route.avoid());
-        send(new Target(route.model(), first, handles.find(route.model(), first)), 1);
-      }, system.executionContext());
+      };
+      try {
+        system.scheduler().scheduleOnce(Duration.ofNanos(pause), nextRound, system.executionContext());
+      } catch (RuntimeException e) {
+        return false; // the scheduler has shut down: answer now
+      }
       return true;
     }
 
@@ -464,9 +480,12 @@ public final class ModelRouter {
   /** Asks replica {@code replica} of {@code model} once (admin queries), bounded by {@code timeout}. */
   public <R> CompletionStage<R> askReplica(String model, int replica, Function<ActorRef<R>, Command> command,
       Duration timeout, Function<Failure, R> onFailure) {
-    return raw(model, replica, command, timeout).thenApply(reply -> reply != null ? reply
-        : onFailure.apply(new Failure(ErrorCode.DEADLINE_EXCEEDED, "Deadline exceeded: no answer from " + model
-            + " replica " + replica + " within " + timeout.toMillis() + " ms")));
+    return raw(model, replica, command, timeout).handle((reply, error) -> reply != null ? reply
+        : onFailure.apply(error != null
+            ? new Failure(ErrorCode.UNAVAILABLE, "replica " + replica + " of " + model + " could not be reached: "
+                + (error.getCause() != null ? error.getCause() : error))
+            : new Failure(ErrorCode.DEADLINE_EXCEEDED, "Deadline exceeded: no answer from " + model
+                + " replica " + replica + " within " + timeout.toMillis() + " ms")));
   }
 
   /**
