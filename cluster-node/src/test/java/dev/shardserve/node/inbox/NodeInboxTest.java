@@ -129,6 +129,13 @@ class NodeInboxTest {
     TestProbe<akka.actor.DeadLetter> dead = testKit.createTestProbe();
     testKit.system().eventStream().tell(new akka.actor.typed.eventstream.EventStream.Subscribe<>(
         akka.actor.DeadLetter.class, dead.ref()));
+    // Subscribing is asynchronous: a dead letter of our own, seen by the probe, says it is in place.
+    akka.actor.ActorRef nobody = akka.actor.typed.javadsl.Adapter.toClassic(probe.ref());
+    testKit.system().eventStream().tell(new akka.actor.typed.eventstream.EventStream.Publish<>(
+        new akka.actor.DeadLetter("subscribed", nobody, nobody)));
+    dead.fishForMessage(Duration.ofSeconds(10), d -> "subscribed".equals(d.message())
+        ? akka.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+        : akka.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
     testKit.stop(end);
     slow.pending().poll().accept(new InferResult(1, Map.of()));
     inbox.tell(new RequestFrame(9L, 0, List.of(new Request(2L, 0, 10_000_000L, new InferCall.Predict("fast",
