@@ -3,6 +3,7 @@ package dev.shardserve.concurrent;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Continues Akka's futures on plain {@link CompletableFuture}s. The CompletionStages Akka's Java
@@ -27,5 +28,20 @@ public final class PlainFutures {
       }
     }, SAME_THREAD);
     return plain;
+  }
+
+  /**
+   * Whether an Akka ask failed because its time ran out: a timeout exception once its deadline
+   * ({@code nanosPastDeadline >= 0}, within 1 ms) has come. Akka also fails an ask at once with a
+   * timeout exception, without sending it, when the target is already terminated ("Recipient shard
+   * region ... had already been terminated": its node is shutting down); that is no answer from
+   * the target, not a deadline.
+   *
+   * @param nanosPastDeadline now minus the ask's deadline, on one monotonic clock
+   */
+  public static boolean timedOut(Throwable error, long nanosPastDeadline) {
+    boolean timeoutType = error instanceof TimeoutException
+        || (error != null && error.getCause() instanceof TimeoutException);
+    return timeoutType && nanosPastDeadline >= -1_000_000L;
   }
 }

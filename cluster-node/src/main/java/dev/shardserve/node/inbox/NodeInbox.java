@@ -253,14 +253,11 @@ public final class NodeInbox {
 
   /**
    * The answer to a request whose forwarding through sharding failed: DEADLINE_EXCEEDED when its
-   * deadline has passed, else UNAVAILABLE (retriable elsewhere). Akka fails an ask at once with a
-   * timeout exception, without sending it, when this node's shard region has already terminated
-   * (the node is shutting down, "had already been terminated"): that is not a deadline.
+   * deadline has passed, else UNAVAILABLE (retriable elsewhere; {@link PlainFutures#timedOut}:
+   * this node's shard region may have terminated already, as the node shuts down).
    */
   private Failure answerTo(Throwable error, InferCall call, int replica) {
-    boolean timeoutType = error instanceof TimeoutException || (error != null
-        && error.getCause() instanceof TimeoutException);
-    if (timeoutType && ticker.nanos() - call.deadlineNanos() >= -1_000_000L) {
+    if (PlainFutures.timedOut(error, ticker.nanos() - call.deadlineNanos())) {
       return new Failure(ErrorCode.DEADLINE_EXCEEDED, "deadline exceeded: no answer from " + call.model()
           + " replica " + replica);
     }

@@ -40,7 +40,6 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -457,24 +456,13 @@ public final class ModelRouter {
     PlainFutures.of(ref.<R>ask(command::apply, timeout)).whenComplete((reply, error) -> {
       if (error == null) {
         out.complete(reply);
-      } else if (timedOut(error, asked, timeout)) {
+      } else if (PlainFutures.timedOut(error, ticker.nanos() - asked - timeout.toNanos())) {
         out.complete(null);
       } else {
         out.completeExceptionally(error);
       }
     });
     return out;
-  }
-
-  /**
-   * Whether an ask failed because its timeout passed. Akka fails an ask with a timeout exception
-   * at once, without sending it, when the shard region is already terminated ("Recipient shard
-   * region ... had already been terminated": this node is shutting down); that is no answer from
-   * the replica's node, not a deadline.
-   */
-  private boolean timedOut(Throwable error, long askedNanos, Duration timeout) {
-    boolean timeoutType = error instanceof TimeoutException || error.getCause() instanceof TimeoutException;
-    return timeoutType && ticker.nanos() - askedNanos >= timeout.toNanos() - 1_000_000L;
   }
 
   /** Asks replica {@code replica} of {@code model} once (admin queries), bounded by {@code timeout}. */
